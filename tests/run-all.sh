@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every test of octavia.lbaas, cheapest first. Run through `./run test` (the venv and the
+# environment come from there). Extra arguments go to the final pytest run.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+T0=$SECONDS
+step() { printf '\n\033[1m==> [%4ds] %s\033[0m\n' $((SECONDS - T0)) "$*"; }
+
+step "ansible-lint"
+ansible-lint --offline -q
+
+step "ansible-test sanity (in a copy laid out as ansible_collections/octavia/lbaas)"
+SANITY=.tmp/sanity/ansible_collections/octavia/lbaas
+rm -rf .tmp/sanity && mkdir -p "$SANITY"
+git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- . "$SANITY/"
+(cd "$SANITY" && git init -q && git add -A && \
+  ansible-test sanity --venv --python 3.11 --color no --exclude tests/testbed/ 2>&1 | tail -n 40)
+
+step "collection build and install"
+rm -rf .tmp/build && mkdir -p .tmp/build
+ansible-galaxy collection build --output-path .tmp/build . >/dev/null
+ansible-galaxy collection install --offline --no-deps -p .tmp/build/installed .tmp/build/octavia-lbaas-*.tar.gz >/dev/null
+test -f .tmp/build/installed/ansible_collections/octavia/lbaas/MANIFEST.json
+
+step "test cloud: bring up"
+./run testbed up
+
+step "pytest: unit and integration tests"
+python -m pytest -p no:cacheprovider -ra tests/unit tests/integration "$@"
