@@ -176,7 +176,7 @@ class CloudModule:
                 self.fail(describe_sdk_error(exc), writes=self.writes)
             raise
 
-    def write(self, description, func, *args, **kwargs):
+    def write(self, description, func, /, *args, **kwargs):
         """Record a write and perform it unless in check mode."""
         self.changed = True
         self.writes.append(description)

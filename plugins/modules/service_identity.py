@@ -1,0 +1,245 @@
+#!/usr/bin/python
+# Copyright: octavia.lbaas contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""A service's whole keystone footprint: user, role grants, service, endpoints, roles."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: service_identity
+short_description: Keystone user, roles, service and endpoints of an OpenStack service
+version_added: 0.1.0
+description:
+  - Makes sure a service user exists in a project with the given roles, that the service
+    and its public, internal and admin endpoints are in the catalog with the given URLs,
+    and that extra roles (for example Octavia's C(load-balancer_*) policy roles) exist.
+  - The password is checked by authenticating as the user; it is reset only when it does
+    not work, so a second run makes no write.
+author: octavia.lbaas maintainers
+extends_documentation_fragment:
+  - octavia.lbaas.cloud
+options:
+  user:
+    description: Service user name.
+    type: str
+    required: true
+  password:
+    description: Its password.
+    type: str
+    required: true
+  domain:
+    description: Domain of the user and the project.
+    type: str
+    default: default
+  project:
+    description: Project the user gets its roles in (it must exist).
+    type: str
+    default: service
+  roles:
+    description: Roles granted to the user in O(project).
+    type: list
+    elements: str
+    default: [admin, service]
+  service_name:
+    description: Name of the service in the catalog.
+    type: str
+    required: true
+  service_type:
+    description: Type of the service in the catalog.
+    type: str
+    required: true
+  description:
+    description: Description of the service.
+    type: str
+  region:
+    description: Region of the endpoints.
+    type: str
+    required: true
+  endpoints:
+    description: URL per interface. Interfaces not given are left alone.
+    type: dict
+    required: true
+    suboptions:
+      public:
+        description: Public URL.
+        type: str
+      internal:
+        description: Internal URL.
+        type: str
+      admin:
+        description: Admin URL.
+        type: str
+  extra_roles:
+    description: Roles that must exist (not granted to anyone by this module).
+    type: list
+    elements: str
+    default: []
+"""
+
+EXAMPLES = r"""
+- name: Register Octavia in keystone
+  octavia.lbaas.service_identity:
+    cloud: mycloud
+    user: octavia
+    password: "{{ octavia_keystone_password }}"
+    service_name: octavia
+    service_type: load-balancer
+    region: RegionOne
+    endpoints:
+      public: https://lb.example.com:9876
+      internal: http://10.0.0.10:9876
+      admin: http://10.0.0.10:9876
+    extra_roles: [load-balancer_observer, load-balancer_member, load-balancer_admin]
+"""
+
+RETURN = r"""
+user_id:
+  description: Id of the service user.
+  returned: success, not in check mode for a new user
+  type: str
+service_id:
+  description: Id of the service.
+  returned: success, not in check mode for a new service
+  type: str
+endpoints:
+  description: Interface to URL, as now in the catalog.
+  returned: success
+  type: dict
+changes:
+  description: What the task changed (or would change in check mode).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import (
+    CloudModule, ModuleError, sdk_exceptions)
+
+INTERFACES = ("public", "internal", "admin")
+
+
+class ServiceIdentity(CloudModule):
+    argument_spec = dict(
+        user=dict(type="str", required=True),
+        password=dict(type="str", required=True, no_log=True),
+        domain=dict(type="str", default="default"),
+        project=dict(type="str", default="service"),
+        roles=dict(type="list", elements="str", default=["admin", "service"]),
+        service_name=dict(type="str", required=True),
+        service_type=dict(type="str", required=True),
+        description=dict(type="str"),
+        region=dict(type="str", required=True),
+        endpoints=dict(type="dict", required=True, options=dict(
+            public=dict(type="str"), internal=dict(type="str"), admin=dict(type="str"))),
+        extra_roles=dict(type="list", elements="str", default=[]),
+    )
+
+    def validate(self):
+        urls = {k: v for k, v in self.params["endpoints"].items() if v}
+        if not urls:
+            raise ModuleError("endpoints: give at least one of public, internal, admin")
+        for interface, url in urls.items():
+            if not url.startswith(("http://", "https://")):
+                raise ModuleError("endpoints.%s: %r is not an http(s) URL" % (interface, url))
+
+    def run(self):
+        p = self.params
+        ident = self.conn.identity
+        domain = ident.find_domain(p["domain"], ignore_missing=True)
+        if domain is None:
+            raise ModuleError("domain %r does not exist" % p["domain"])
+        project = ident.find_project(p["project"], domain_id=domain.id, ignore_missing=True)
+        if project is None:
+            raise ModuleError("project %r does not exist in domain %r" % (p["project"], p["domain"]))
+
+        roles = {}
+        for name in sorted(set(p["roles"]) | set(p["extra_roles"])):
+            role = ident.find_role(name, ignore_missing=True)
+            if role is None:
+                role = self.write("create role " + name, ident.create_role, name=name)
+            roles[name] = role
+
+        user = self._user(ident, domain, project)
+        for name in p["roles"]:
+            role = roles[name]
+            if user is None or role is None or not ident.validate_user_has_project_role(project, user, role):
+                self.write("grant %s to %s on %s" % (name, p["user"], p["project"]),
+                           ident.assign_project_role_to_user, project, user, role)
+
+        service, endpoints = self._service(ident)
+        self.exit(user_id=getattr(user, "id", None), service_id=getattr(service, "id", None),
+                  endpoints=endpoints, changes=self.writes)
+
+    def _user(self, ident, domain, project):
+        p = self.params
+        user = ident.find_user(p["user"], domain_id=domain.id, ignore_missing=True)
+        self.before["user"] = None if user is None else {"name": user.name, "password": "(set)"}
+        self.after["user"] = {"name": p["user"], "password": "(set)"}
+        if user is None:
+            return self.write("create user " + p["user"], ident.create_user, name=p["user"],
+                              password=p["password"], domain_id=domain.id,
+                              default_project_id=project.id)
+        if not self._password_works(domain):
+            self.before["user"]["password"] = "(different)"
+            self.write("reset the password of " + p["user"], ident.update_user, user,
+                       password=p["password"])
+        return user
+
+    def _password_works(self, domain):
+        import openstack  # pylint: disable=import-outside-toplevel
+        p = self.params
+        auth_url = self.conn.config.get_auth_args().get("auth_url")
+        try:
+            conn = openstack.connect(
+                auth=dict(auth_url=auth_url, username=p["user"], password=p["password"],
+                          user_domain_id=domain.id, project_name=p["project"],
+                          project_domain_id=domain.id),
+                auth_type="password", verify=self.conn.config.config.get("verify", True),
+                region_name=p["region"])
+            conn.authorize()
+            return True
+        except sdk_exceptions.SDKException:
+            return False
+
+    def _service(self, ident):
+        p = self.params
+        service = next((s for s in ident.services(type=p["service_type"]) if s.name == p["service_name"]), None)
+        wanted = {k: v for k, v in p["endpoints"].items() if v}
+        self.after["service"] = dict(name=p["service_name"], type=p["service_type"], endpoints=wanted)
+        if service is None:
+            self.before["service"] = None
+            service = self.write("create service %s (%s)" % (p["service_name"], p["service_type"]),
+                                 ident.create_service, name=p["service_name"], type=p["service_type"],
+                                 description=p["description"], is_enabled=True)
+            current = {}
+        else:
+            if p["description"] is not None and service.description != p["description"]:
+                self.write("update the description of " + p["service_name"], ident.update_service,
+                           service, description=p["description"])
+            current = {e.interface: e for e in ident.endpoints(service_id=service.id)
+                       if e.region_id == p["region"]}
+            self.before["service"] = dict(name=service.name, type=service.type,
+                                          endpoints={i: e.url for i, e in current.items()})
+        for interface in INTERFACES:
+            url = wanted.get(interface)
+            if not url:
+                continue
+            endpoint = current.get(interface)
+            if endpoint is None:
+                self.write("create the %s endpoint %s" % (interface, url), ident.create_endpoint,
+                           service_id=getattr(service, "id", None), interface=interface, url=url,
+                           region_id=p["region"], is_enabled=True)
+            elif endpoint.url != url:
+                self.write("move the %s endpoint to %s" % (interface, url), ident.update_endpoint,
+                           endpoint, url=url)
+        result = {i: e.url for i, e in current.items()}
+        result.update(wanted)
+        return service, result
+
+
+def main():
+    ServiceIdentity()()
+
+
+if __name__ == "__main__":
+    main()
