@@ -32,5 +32,11 @@ test -f .tmp/build/installed/ansible_collections/octavia/lbaas/MANIFEST.json
 step "test cloud: bring up"
 ./run testbed up
 
+step "molecule: every scenario under extensions/molecule (against the test cloud)"
+for scenario in extensions/molecule/*/molecule.yml; do
+  name=$(basename "$(dirname "$scenario")")
+  molecule test -s "$name"
+done
+
 step "pytest: unit and integration tests"
 python -m pytest -p no:cacheprovider -ra tests/unit tests/integration "$@"
