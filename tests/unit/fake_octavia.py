@@ -1,0 +1,684 @@
+"""An in-memory stand-in for Octavia's v2 API (and the few Neutron lookups the modules
+make), behind the same `proxy.request(path, method, json=..., params=...)` call the
+engine uses on openstacksdk's proxies.
+
+It behaves like Octavia where the engine depends on it: a write puts the load balancer
+in PENDING_UPDATE for a few GETs and writes meanwhile get 409 "immutable"; defaults are
+filled in; members are matched on address + protocol_port by the batch PUT; a fully
+populated POST creates the whole tree. It is a test double for the engine's logic, not a
+proof of Octavia's behaviour (that is for the integration tests)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+
+
+class FakeResponse:
+    def __init__(self, status, body=None):
+        self.status_code = status
+        self._body = body
+        self.content = b"" if body is None else json.dumps(body).encode()
+        self.text = self.content.decode()
+
+    def json(self):
+        if self._body is None:
+            raise ValueError("no body")
+        return copy.deepcopy(self._body)
+
+
+def _fault(status, text):
+    return FakeResponse(status, {"faultcode": "Client" if status < 500 else "Server", "faultstring": text, "debuginfo": None})
+
+
+LISTENER_DEFAULTS = dict(name="", description="", admin_state_up=True, connection_limit=-1, default_pool_id=None,
+                         default_tls_container_ref=None, sni_container_refs=[], insert_headers={},
+                         timeout_client_data=50000, timeout_member_connect=5000, timeout_member_data=50000,
+                         timeout_tcp_inspect=0, allowed_cidrs=None, tls_ciphers=None, tls_versions=None,
+                         alpn_protocols=None, client_authentication="NONE", client_ca_tls_container_ref=None,
+                         client_crl_container_ref=None, hsts_max_age=None, hsts_include_subdomains=False,
+                         hsts_preload=False, tags=[])
+POOL_DEFAULTS = dict(name="", description="", admin_state_up=True, session_persistence=None, tls_enabled=False,
+                     tls_container_ref=None, ca_tls_container_ref=None, crl_container_ref=None, tls_ciphers=None,
+                     tls_versions=None, alpn_protocols=None, tags=[], healthmonitor_id=None)
+MEMBER_DEFAULTS = dict(name="", weight=1, backup=False, admin_state_up=True, monitor_address=None,
+                       monitor_port=None, subnet_id=None, tags=[])
+HM_DEFAULTS = dict(name="", max_retries_down=3, http_method=None, url_path=None, expected_codes=None,
+                   http_version=None, domain_name=None, admin_state_up=True, tags=[])
+POLICY_DEFAULTS = dict(name="", description="", admin_state_up=True, redirect_pool_id=None, redirect_url=None,
+                       redirect_prefix=None, redirect_http_code=None, tags=[])
+RULE_DEFAULTS = dict(key=None, invert=False, admin_state_up=True, tags=[])
+
+
+class FakeOctavia:
+    def __init__(self, pending_polls=1):
+        self.pending_polls = pending_polls
+        self.lbs = {}
+        self.listeners = {}
+        self.pools = {}
+        self.members = {}      # pool id -> {member id: member}
+        self.hms = {}
+        self.policies = {}
+        self.rules = {}        # policy id -> {rule id: rule}
+        self.flavors = {}
+        self.neutron = {"subnets": {}, "networks": {}, "ports": {}}
+        self.log = []          # (method, path, body)
+        self.inject = []       # (method, status, fault): answered instead of the next such write
+        self._pending_left = {}
+
+    # -- the proxies ---------------------------------------------------------------------
+    @property
+    def load_balancer(self):
+        return _Proxy(self, self._octavia)
+
+    @property
+    def network(self):
+        return _Proxy(self, self._neutron)
+
+    def calls(self, method=None):
+        return [c for c in self.log if method is None or c[0] == method]
+
+    def writes(self):
+        return [c for c in self.log if c[0] != "GET"]
+
+    # -- helpers -------------------------------------------------------------------------
+    @staticmethod
+    def _id():
+        return str(uuid.uuid4())
+
+    def _lb_of(self, kind, obj):
+        if kind == "listener":
+            return obj["loadbalancers"][0]["id"]
+        if kind == "pool":
+            return obj["loadbalancers"][0]["id"]
+        if kind == "hm":
+            return self._lb_of("pool", self.pools[obj["pools"][0]["id"]])
+        if kind == "policy":
+            return self._lb_of("listener", self.listeners[obj["listener_id"]])
+        raise KeyError(kind)
+
+    def _touch(self, lb_id, status="PENDING_UPDATE"):
+        lb = self.lbs[lb_id]
+        lb["provisioning_status"] = status
+        self._pending_left[lb_id] = self.pending_polls
+
+    def _check_writable(self, lb_id):
+        lb = self.lbs.get(lb_id)
+        if lb is None:
+            return _fault(404, "Load Balancer %s not found." % lb_id)
+        if lb["provisioning_status"].startswith("PENDING_"):
+            return _fault(409, "Load Balancer %s is immutable and cannot be updated." % lb_id)
+        return None
+
+    # -- Octavia -------------------------------------------------------------------------
+    def _octavia(self, method, path, body, params):
+        path = re.sub(r"^https?://[^/]+(/v2(\.0)?)?", "", path)
+        self.log.append((method, path, copy.deepcopy(body)))
+        if method != "GET":
+            for i, (m, status, text) in enumerate(self.inject):
+                if m == method:
+                    del self.inject[i]
+                    return _fault(status, text)
+        params = params or {}
+        routes = [
+            (r"/lbaas/loadbalancers", self._lbs),
+            (r"/lbaas/loadbalancers/(?P<id>[^/]+)", self._lb),
+            (r"/lbaas/loadbalancers/(?P<id>[^/]+)/status", self._status),
+            (r"/lbaas/loadbalancers/(?P<id>[^/]+)/stats", self._stats),
+            (r"/lbaas/loadbalancers/(?P<id>[^/]+)/failover", self._failover),
+            (r"/lbaas/listeners", self._listeners),
+            (r"/lbaas/listeners/(?P<id>[^/]+)", self._listener),
+            (r"/lbaas/listeners/(?P<id>[^/]+)/stats", self._stats),
+            (r"/lbaas/pools", self._pools),
+            (r"/lbaas/pools/(?P<id>[^/]+)", self._pool),
+            (r"/lbaas/pools/(?P<pool>[^/]+)/members", self._members),
+            (r"/lbaas/pools/(?P<pool>[^/]+)/members/(?P<id>[^/]+)", self._member),
+            (r"/lbaas/healthmonitors", self._hms),
+            (r"/lbaas/healthmonitors/(?P<id>[^/]+)", self._hm),
+            (r"/lbaas/l7policies", self._policies),
+            (r"/lbaas/l7policies/(?P<id>[^/]+)", self._policy),
+            (r"/lbaas/l7policies/(?P<policy>[^/]+)/rules", self._rules),
+            (r"/lbaas/l7policies/(?P<policy>[^/]+)/rules/(?P<id>[^/]+)", self._rule),
+            (r"/lbaas/flavors", self._flavors),
+        ]
+        for pattern, handler in routes:
+            match = re.fullmatch(pattern, path)
+            if match:
+                return handler(method, body, params, **match.groupdict())
+        return _fault(404, "no route %s" % path)
+
+    def _neutron(self, method, path, body, params):
+        self.log.append((method, "neutron:" + path, body))
+        match = re.fullmatch(r"/(subnets|networks|ports)", path)
+        if not match or method != "GET":
+            return _fault(404, "no route")
+        items = [i for i in self.neutron[match.group(1)].values() if params.get("name") in (None, i["name"])]
+        return FakeResponse(200, {match.group(1): items})
+
+    @staticmethod
+    def _filtered(items, params, mapping=None):
+        out = []
+        for item in items:
+            ok = True
+            for key, value in params.items():
+                field = (mapping or {}).get(key, key)
+                have = field(item) if callable(field) else item.get(field)
+                if str(have) != str(value):
+                    ok = False
+            if ok:
+                out.append(copy.deepcopy(item))
+        return out
+
+    # load balancers
+    def _lbs(self, method, body, params):
+        if method == "GET":
+            return FakeResponse(200, {"loadbalancers": self._filtered(self.lbs.values(), params), "loadbalancers_links": []})
+        spec = dict(body["loadbalancer"])
+        if not (spec.get("vip_subnet_id") or spec.get("vip_network_id") or spec.get("vip_port_id")):
+            return _fault(400, "Validation failure: VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.")
+        lb_id = self._id()
+        lb = dict(id=lb_id, name=spec.get("name", ""), description=spec.get("description", ""),
+                  admin_state_up=spec.get("admin_state_up", True), provisioning_status="PENDING_CREATE",
+                  operating_status="OFFLINE", vip_subnet_id=spec.get("vip_subnet_id"),
+                  vip_network_id=spec.get("vip_network_id") or "net-of-" + str(spec.get("vip_subnet_id")),
+                  vip_port_id=spec.get("vip_port_id") or self._id(), vip_address=spec.get("vip_address") or "203.0.113.10",
+                  flavor_id=spec.get("flavor_id"), availability_zone=spec.get("availability_zone"),
+                  provider=spec.get("provider") or "amphora", tags=spec.get("tags") or [], listeners=[], pools=[],
+                  project_id="p")
+        self.lbs[lb_id] = lb
+        names = {}
+        for pspec in spec.get("pools") or []:
+            resp = self._make_pool(lb_id, pspec)
+            if resp.status_code >= 300:
+                del self.lbs[lb_id]
+                return resp
+            names[pspec["name"]] = resp.json()["pool"]["id"]
+        for lspec in spec.get("listeners") or []:
+            lspec = dict(lspec)
+            ref = lspec.pop("default_pool", None)
+            if ref:
+                lspec["default_pool_id"] = names[ref["name"]]
+            policies = lspec.pop("l7policies", [])
+            resp = self._make_listener(lb_id, lspec)
+            if resp.status_code >= 300:
+                del self.lbs[lb_id]
+                return resp
+            listener_id = resp.json()["listener"]["id"]
+            for pol in policies:
+                pol = dict(pol)
+                target = pol.pop("redirect_pool", None)
+                if target:
+                    pol["redirect_pool_id"] = names[target["name"]]
+                self._make_policy(listener_id, pol)
+        self._touch(lb_id, "PENDING_CREATE")
+        return FakeResponse(201, {"loadbalancer": copy.deepcopy(lb)})
+
+    def _lb(self, method, body, params, id):
+        lb = self.lbs.get(id)
+        if lb is None:
+            return _fault(404, "Load Balancer %s not found." % id)
+        if method == "GET":
+            if lb["provisioning_status"].startswith("PENDING_"):
+                if self._pending_left.get(id, 0) > 0:
+                    self._pending_left[id] -= 1
+                else:
+                    if lb["provisioning_status"] == "PENDING_DELETE":
+                        self._delete_lb(id)
+                        return _fault(404, "Load Balancer %s not found." % id)
+                    lb["provisioning_status"] = "ACTIVE"
+                    lb["operating_status"] = "ONLINE"
+            return FakeResponse(200, {"loadbalancer": copy.deepcopy(lb)})
+        bad = self._check_writable(id)
+        if bad:
+            return bad
+        if method == "PUT":
+            for key in ("name", "description", "admin_state_up", "tags", "vip_qos_policy_id"):
+                if key in body["loadbalancer"]:
+                    lb[key] = body["loadbalancer"][key]
+            unknown = set(body["loadbalancer"]) - {"name", "description", "admin_state_up", "tags", "vip_qos_policy_id"}
+            if unknown:
+                return _fault(400, "Invalid input for field/attribute loadbalancer: unknown %s" % sorted(unknown))
+            self._touch(id)
+            return FakeResponse(200, {"loadbalancer": copy.deepcopy(lb)})
+        if method == "DELETE":
+            if not params.get("cascade") and (lb["listeners"] or lb["pools"]):
+                return _fault(400, "Cannot delete Load Balancer %s - it has children" % id)
+            self._touch(id, "PENDING_DELETE")
+            return FakeResponse(204)
+        return _fault(405, "method")
+
+    def _delete_lb(self, lb_id):
+        lb = self.lbs.pop(lb_id)
+        for pool in [p for p in self.pools.values() if p["loadbalancers"][0]["id"] == lb_id]:
+            self._drop_pool(pool["id"])
+        for listener in [li for li in self.listeners.values() if li["loadbalancers"][0]["id"] == lb_id]:
+            self._drop_listener(listener["id"])
+        return lb
+
+    def _status(self, method, body, params, id):
+        lb = self.lbs.get(id)
+        if lb is None:
+            return _fault(404, "not found")
+        tree = {"id": id, "name": lb["name"], "provisioning_status": lb["provisioning_status"],
+                "operating_status": lb["operating_status"],
+                "listeners": [{"id": li["id"], "name": self.listeners[li["id"]]["name"],
+                               "provisioning_status": self.listeners[li["id"]]["provisioning_status"],
+                               "operating_status": "ONLINE", "pools": []} for li in lb["listeners"]]}
+        return FakeResponse(200, {"statuses": {"loadbalancer": tree}})
+
+    def _stats(self, method, body, params, id):
+        return FakeResponse(200, {"stats": {"active_connections": 0, "bytes_in": 0, "bytes_out": 0,
+                                            "request_errors": 0, "total_connections": 0}})
+
+    def _failover(self, method, body, params, id):
+        bad = self._check_writable(id)
+        if bad:
+            return bad
+        self._touch(id)
+        return FakeResponse(202)
+
+    # listeners
+    def _make_listener(self, lb_id, spec):
+        for other in self.listeners.values():
+            if other["loadbalancers"][0]["id"] == lb_id and other["protocol_port"] == spec["protocol_port"] and \
+                    _l4(other["protocol"]) == _l4(spec["protocol"]):
+                return _fault(409, "Another Listener on this Load Balancer is already using protocol %s and "
+                                   "protocol_port %s" % (other["protocol"], spec["protocol_port"]))
+        unknown = set(spec) - set(LISTENER_DEFAULTS) - {"protocol", "protocol_port", "loadbalancer_id"}
+        if unknown:
+            return _fault(400, "Invalid input for field/attribute listener. Unknown %s" % sorted(unknown))
+        listener = dict(copy.deepcopy(LISTENER_DEFAULTS), id=self._id(), provisioning_status="ACTIVE",
+                        operating_status="ONLINE", loadbalancers=[{"id": lb_id}], l7policies=[], project_id="p")
+        listener.update({k: v for k, v in spec.items() if k != "loadbalancer_id"})
+        self.listeners[listener["id"]] = listener
+        self.lbs[lb_id]["listeners"].append({"id": listener["id"]})
+        return FakeResponse(201, {"listener": copy.deepcopy(listener)})
+
+    def _listeners(self, method, body, params):
+        if method == "GET":
+            items = self._filtered(self.listeners.values(), params,
+                                   {"loadbalancer_id": lambda li: li["loadbalancers"][0]["id"]})
+            return FakeResponse(200, {"listeners": items, "listeners_links": []})
+        spec = dict(body["listener"])
+        bad = self._check_writable(spec["loadbalancer_id"])
+        if bad:
+            return bad
+        resp = self._make_listener(spec["loadbalancer_id"], spec)
+        if resp.status_code < 300:
+            self._touch(spec["loadbalancer_id"])
+        return resp
+
+    def _drop_listener(self, listener_id):
+        listener = self.listeners.pop(listener_id)
+        for pol in listener["l7policies"]:
+            self._drop_policy(pol["id"])
+        lb = self.lbs.get(listener["loadbalancers"][0]["id"])
+        if lb:
+            lb["listeners"] = [li for li in lb["listeners"] if li["id"] != listener_id]
+
+    def _listener(self, method, body, params, id):
+        listener = self.listeners.get(id)
+        if listener is None:
+            return _fault(404, "Listener %s not found." % id)
+        if method == "GET":
+            return FakeResponse(200, {"listener": copy.deepcopy(listener)})
+        lb_id = self._lb_of("listener", listener)
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        if method == "PUT":
+            for key in ("protocol", "protocol_port", "loadbalancer_id"):
+                if key in body["listener"]:
+                    return _fault(400, "Invalid input for field/attribute %s: not updatable" % key)
+            listener.update(body["listener"])
+            self._touch(lb_id)
+            return FakeResponse(200, {"listener": copy.deepcopy(listener)})
+        if method == "DELETE":
+            self._drop_listener(id)
+            self._touch(lb_id)
+            return FakeResponse(204)
+        return _fault(405, "method")
+
+    # pools
+    def _make_pool(self, lb_id, spec):
+        spec = dict(spec)
+        members = spec.pop("members", None) or []
+        hm = spec.pop("healthmonitor", None)
+        listener_id = spec.pop("listener_id", None)
+        spec.pop("loadbalancer_id", None)
+        unknown = set(spec) - set(POOL_DEFAULTS) - {"protocol", "lb_algorithm"}
+        if unknown:
+            return _fault(400, "Invalid input for field/attribute pool. Unknown %s" % sorted(unknown))
+        pool = dict(copy.deepcopy(POOL_DEFAULTS), id=self._id(), provisioning_status="ACTIVE", operating_status="ONLINE",
+                    loadbalancers=[{"id": lb_id}], listeners=[], members=[], project_id="p")
+        pool.update(spec)
+        self.pools[pool["id"]] = pool
+        self.members[pool["id"]] = {}
+        self.lbs[lb_id]["pools"].append({"id": pool["id"]})
+        if listener_id:
+            if self.listeners[listener_id]["default_pool_id"]:
+                return _fault(409, "This listener already has a default pool")
+            self.listeners[listener_id]["default_pool_id"] = pool["id"]
+        for m in members:
+            self._make_member(pool["id"], m)
+        if hm:
+            self._make_hm(dict(hm, pool_id=pool["id"]))
+        return FakeResponse(201, {"pool": copy.deepcopy(pool)})
+
+    def _pools(self, method, body, params):
+        if method == "GET":
+            items = self._filtered(self.pools.values(), params, {"loadbalancer_id": lambda p: p["loadbalancers"][0]["id"]})
+            return FakeResponse(200, {"pools": items, "pools_links": []})
+        spec = dict(body["pool"])
+        lb_id = spec.get("loadbalancer_id") or self._lb_of("listener", self.listeners[spec["listener_id"]])
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        if spec.get("members") or spec.get("healthmonitor"):
+            return _fault(400, "fake: nested members/healthmonitor on POST /pools are not modelled")
+        resp = self._make_pool(lb_id, spec)
+        if resp.status_code < 300:
+            self._touch(lb_id)
+        return resp
+
+    def _drop_pool(self, pool_id):
+        pool = self.pools.pop(pool_id)
+        self.members.pop(pool_id, None)
+        if pool.get("healthmonitor_id"):
+            self.hms.pop(pool["healthmonitor_id"], None)
+        for listener in self.listeners.values():
+            if listener["default_pool_id"] == pool_id:
+                listener["default_pool_id"] = None
+        lb = self.lbs.get(pool["loadbalancers"][0]["id"])
+        if lb:
+            lb["pools"] = [p for p in lb["pools"] if p["id"] != pool_id]
+
+    def _pool(self, method, body, params, id):
+        pool = self.pools.get(id)
+        if pool is None:
+            return _fault(404, "Pool %s not found." % id)
+        if method == "GET":
+            return FakeResponse(200, {"pool": copy.deepcopy(pool)})
+        lb_id = self._lb_of("pool", pool)
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        if method == "PUT":
+            if "protocol" in body["pool"]:
+                return _fault(400, "protocol is not updatable")
+            pool.update(body["pool"])
+            self._touch(lb_id)
+            return FakeResponse(200, {"pool": copy.deepcopy(pool)})
+        if method == "DELETE":
+            for pol in self.policies.values():
+                if pol["redirect_pool_id"] == id:
+                    return _fault(409, "Pool %s is in use by L7 policy %s" % (id, pol["id"]))
+            self._drop_pool(id)
+            self._touch(lb_id)
+            return FakeResponse(204)
+        return _fault(405, "method")
+
+    # members
+    def _make_member(self, pool_id, spec):
+        member = dict(copy.deepcopy(MEMBER_DEFAULTS), id=self._id(), provisioning_status="ACTIVE",
+                      operating_status="NO_MONITOR", project_id="p")
+        member.update(spec)
+        self.members[pool_id][member["id"]] = member
+        self.pools[pool_id]["members"].append({"id": member["id"]})
+        return member
+
+    def _members(self, method, body, params, pool):
+        if pool not in self.pools:
+            return _fault(404, "Pool %s not found." % pool)
+        if method == "GET":
+            return FakeResponse(200, {"members": self._filtered(self.members[pool].values(), params), "members_links": []})
+        lb_id = self._lb_of("pool", self.pools[pool])
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        if method == "POST":
+            spec = body["member"]
+            for m in self.members[pool].values():
+                if (m["address"], m["protocol_port"]) == (spec["address"], spec["protocol_port"]):
+                    return _fault(409, "Another member on this pool is already using ip %s on protocol_port %s"
+                                  % (spec["address"], spec["protocol_port"]))
+            member = self._make_member(pool, spec)
+            self._touch(lb_id)
+            return FakeResponse(201, {"member": copy.deepcopy(member)})
+        if method == "PUT":
+            additive = str(params.get("additive_only", "false")).lower() == "true"
+            wanted = body["members"]
+            keys = [(m["address"], m["protocol_port"]) for m in wanted]
+            if len(set(keys)) != len(keys):
+                return _fault(400, "Member must be updated only once in the same request.")
+            existing = {(m["address"], m["protocol_port"]): m for m in self.members[pool].values()}
+            changed = False
+            for spec in wanted:
+                full = dict(copy.deepcopy(MEMBER_DEFAULTS), **spec)   # the PUT resets what it does not give
+                have = existing.get((spec["address"], spec["protocol_port"]))
+                if have is None:
+                    self._make_member(pool, full)
+                    changed = True
+                else:
+                    for k, v in full.items():
+                        if have.get(k) != v:
+                            have[k] = v
+                            changed = True
+            if not additive:
+                for key, m in existing.items():
+                    if key not in keys:
+                        del self.members[pool][m["id"]]
+                        self.pools[pool]["members"] = [x for x in self.pools[pool]["members"] if x["id"] != m["id"]]
+                        changed = True
+            if changed:
+                self._touch(lb_id)
+            return FakeResponse(202)
+        return _fault(405, "method")
+
+    def _member(self, method, body, params, pool, id):
+        member = self.members.get(pool, {}).get(id)
+        if member is None:
+            return _fault(404, "Member %s not found." % id)
+        if method == "GET":
+            return FakeResponse(200, {"member": copy.deepcopy(member)})
+        lb_id = self._lb_of("pool", self.pools[pool])
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        if method == "PUT":
+            member.update(body["member"])
+            self._touch(lb_id)
+            return FakeResponse(200, {"member": copy.deepcopy(member)})
+        if method == "DELETE":
+            del self.members[pool][id]
+            self.pools[pool]["members"] = [x for x in self.pools[pool]["members"] if x["id"] != id]
+            self._touch(lb_id)
+            return FakeResponse(204)
+        return _fault(405, "method")
+
+    # health monitors
+    def _make_hm(self, spec):
+        pool = self.pools[spec["pool_id"]]
+        if pool.get("healthmonitor_id"):
+            return _fault(409, "This pool already has a health monitor")
+        hm = dict(copy.deepcopy(HM_DEFAULTS), id=self._id(), provisioning_status="ACTIVE", operating_status="ONLINE",
+                  pools=[{"id": spec["pool_id"]}], project_id="p")
+        hm.update({k: v for k, v in spec.items() if k != "pool_id"})
+        if hm["type"] in ("HTTP", "HTTPS"):
+            hm["http_method"] = hm["http_method"] or "GET"
+            hm["url_path"] = hm["url_path"] or "/"
+            hm["expected_codes"] = hm["expected_codes"] or "200"
+        self.hms[hm["id"]] = hm
+        pool["healthmonitor_id"] = hm["id"]
+        return FakeResponse(201, {"healthmonitor": copy.deepcopy(hm)})
+
+    def _hms(self, method, body, params):
+        if method == "GET":
+            return FakeResponse(200, {"healthmonitors": self._filtered(self.hms.values(), params), "healthmonitors_links": []})
+        spec = body["healthmonitor"]
+        lb_id = self._lb_of("pool", self.pools[spec["pool_id"]])
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        resp = self._make_hm(spec)
+        if resp.status_code < 300:
+            self._touch(lb_id)
+        return resp
+
+    def _hm(self, method, body, params, id):
+        hm = self.hms.get(id)
+        if hm is None:
+            return _fault(404, "Health Monitor %s not found." % id)
+        if method == "GET":
+            return FakeResponse(200, {"healthmonitor": copy.deepcopy(hm)})
+        lb_id = self._lb_of("hm", hm)
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        if method == "PUT":
+            if "type" in body["healthmonitor"]:
+                return _fault(400, "type is not updatable")
+            hm.update(body["healthmonitor"])
+            self._touch(lb_id)
+            return FakeResponse(200, {"healthmonitor": copy.deepcopy(hm)})
+        if method == "DELETE":
+            del self.hms[id]
+            self.pools[hm["pools"][0]["id"]]["healthmonitor_id"] = None
+            self._touch(lb_id)
+            return FakeResponse(204)
+        return _fault(405, "method")
+
+    # L7 policies and rules
+    def _make_policy(self, listener_id, spec):
+        spec = dict(spec)
+        rules = spec.pop("rules", None) or []
+        spec.pop("listener_id", None)
+        policy = dict(copy.deepcopy(POLICY_DEFAULTS), id=self._id(), provisioning_status="ACTIVE",
+                      operating_status="ONLINE", listener_id=listener_id, rules=[], project_id="p")
+        policy.update(spec)
+        if policy["action"] in ("REDIRECT_TO_URL", "REDIRECT_PREFIX") and not policy["redirect_http_code"]:
+            policy["redirect_http_code"] = 302
+        self.policies[policy["id"]] = policy
+        self.rules[policy["id"]] = {}
+        listener = self.listeners[listener_id]
+        ordered = [self.policies[p["id"]] for p in listener["l7policies"]]
+        position = spec.get("position") or len(ordered) + 1
+        ordered.insert(min(position, len(ordered) + 1) - 1, policy)
+        for i, pol in enumerate(ordered):
+            pol["position"] = i + 1
+        listener["l7policies"] = [{"id": p["id"]} for p in ordered]
+        for rule in rules:
+            self._make_rule(policy["id"], rule)
+        return FakeResponse(201, {"l7policy": copy.deepcopy(policy)})
+
+    def _policies(self, method, body, params):
+        if method == "GET":
+            return FakeResponse(200, {"l7policies": self._filtered(self.policies.values(), params), "l7policies_links": []})
+        spec = body["l7policy"]
+        lb_id = self._lb_of("listener", self.listeners[spec["listener_id"]])
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        if spec.get("rules"):
+            return _fault(400, "fake: nested rules on POST /l7policies are not modelled")
+        resp = self._make_policy(spec["listener_id"], spec)
+        self._touch(lb_id)
+        return resp
+
+    def _drop_policy(self, policy_id):
+        policy = self.policies.pop(policy_id)
+        self.rules.pop(policy_id, None)
+        listener = self.listeners.get(policy["listener_id"])
+        if listener:
+            listener["l7policies"] = [p for p in listener["l7policies"] if p["id"] != policy_id]
+            for i, p in enumerate(listener["l7policies"]):
+                self.policies[p["id"]]["position"] = i + 1
+
+    def _policy(self, method, body, params, id):
+        policy = self.policies.get(id)
+        if policy is None:
+            return _fault(404, "L7 Policy %s not found." % id)
+        if method == "GET":
+            return FakeResponse(200, {"l7policy": copy.deepcopy(policy)})
+        lb_id = self._lb_of("policy", policy)
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        if method == "PUT":
+            changes = dict(body["l7policy"])
+            position = changes.pop("position", None)
+            policy.update(changes)
+            if position is not None:
+                listener = self.listeners[policy["listener_id"]]
+                ordered = [self.policies[p["id"]] for p in listener["l7policies"] if p["id"] != id]
+                ordered.insert(min(position, len(ordered) + 1) - 1, policy)
+                for i, pol in enumerate(ordered):
+                    pol["position"] = i + 1
+                listener["l7policies"] = [{"id": p["id"]} for p in ordered]
+            self._touch(lb_id)
+            return FakeResponse(200, {"l7policy": copy.deepcopy(policy)})
+        if method == "DELETE":
+            self._drop_policy(id)
+            self._touch(lb_id)
+            return FakeResponse(204)
+        return _fault(405, "method")
+
+    def _make_rule(self, policy_id, spec):
+        rule = dict(copy.deepcopy(RULE_DEFAULTS), id=self._id(), provisioning_status="ACTIVE", operating_status="ONLINE",
+                    project_id="p")
+        rule.update(spec)
+        self.rules[policy_id][rule["id"]] = rule
+        self.policies[policy_id]["rules"].append({"id": rule["id"]})
+        return rule
+
+    def _rules(self, method, body, params, policy):
+        if policy not in self.policies:
+            return _fault(404, "L7 Policy %s not found." % policy)
+        if method == "GET":
+            return FakeResponse(200, {"rules": self._filtered(self.rules[policy].values(), params), "rules_links": []})
+        lb_id = self._lb_of("policy", self.policies[policy])
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        rule = self._make_rule(policy, body["rule"])
+        self._touch(lb_id)
+        return FakeResponse(201, {"rule": copy.deepcopy(rule)})
+
+    def _rule(self, method, body, params, policy, id):
+        rule = self.rules.get(policy, {}).get(id)
+        if rule is None:
+            return _fault(404, "L7 Rule %s not found." % id)
+        if method == "GET":
+            return FakeResponse(200, {"rule": copy.deepcopy(rule)})
+        lb_id = self._lb_of("policy", self.policies[policy])
+        bad = self._check_writable(lb_id)
+        if bad:
+            return bad
+        if method == "PUT":
+            rule.update(body["rule"])
+            self._touch(lb_id)
+            return FakeResponse(200, {"rule": copy.deepcopy(rule)})
+        if method == "DELETE":
+            del self.rules[policy][id]
+            self.policies[policy]["rules"] = [r for r in self.policies[policy]["rules"] if r["id"] != id]
+            self._touch(lb_id)
+            return FakeResponse(204)
+        return _fault(405, "method")
+
+    def _flavors(self, method, body, params):
+        return FakeResponse(200, {"flavors": self._filtered(self.flavors.values(), params), "flavors_links": []})
+
+
+def _l4(protocol):
+    return protocol if protocol in ("UDP", "SCTP") else "TCP"
+
+
+class _Proxy:
+    def __init__(self, fake, handler):
+        self.fake = fake
+        self.handler = handler
+
+    def request(self, url, method, json=None, params=None, **kwargs):  # pylint: disable=redefined-outer-name
+        return self.handler(method, url, json, params)

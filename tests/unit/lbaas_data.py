@@ -1,0 +1,78 @@
+"""Shared test data: the reference tree of the benchmarks (1 load balancer, listeners
+HTTP 80, HTTP 8080 and TCP 9000, 3 pools of 10 members with a health monitor each, 2 L7
+policies) and helpers to turn the fake cloud's state into an API-free snapshot."""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+
+SUBNET = "11111111-2222-3333-4444-555555555555"
+
+
+def members(block, count=10, port=80, start=1):
+    return [{"address": "10.0.%d.%d" % (block, i), "protocol_port": port} for i in range(start, start + count)]
+
+
+def http_monitor(**extra):
+    return dict({"type": "HTTP", "delay": 5, "probe_timeout": 3, "max_retries": 3, "url_path": "/health"}, **extra)
+
+
+def tree():
+    """Module parameters of the reference tree, as a user writes them."""
+    return copy.deepcopy({
+        "name": "web",
+        "vip_subnet": SUBNET,
+        "listeners": [
+            {"protocol": "HTTP", "protocol_port": 80, "default_pool": "web",
+             "insert_headers": {"X-Forwarded-For": True},
+             "l7policies": [
+                 {"name": "api", "action": "REDIRECT_TO_POOL", "redirect_pool": "api",
+                  "rules": [{"type": "PATH", "compare_type": "STARTS_WITH", "value": "/api"}]},
+                 {"name": "legacy", "action": "REDIRECT_TO_URL", "redirect_url": "https://www.example.com/new",
+                  "rules": [{"type": "HEADER", "compare_type": "EQUAL_TO", "rule_key": "X-Legacy", "value": "1"}]},
+             ]},
+            {"protocol": "HTTP", "protocol_port": 8080, "default_pool": "api"},
+            {"protocol": "TCP", "protocol_port": 9000, "default_pool": "tcp"},
+        ],
+        "pools": [
+            {"name": "web", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "members": members(1),
+             "healthmonitor": http_monitor()},
+            {"name": "api", "protocol": "HTTP", "lb_algorithm": "LEAST_CONNECTIONS", "members": members(2),
+             "healthmonitor": http_monitor(url_path="/api/health")},
+            {"name": "tcp", "protocol": "TCP", "lb_algorithm": "SOURCE_IP", "members": members(3, port=9000),
+             "healthmonitor": {"type": "TCP", "delay": 5, "probe_timeout": 3, "max_retries": 3}},
+        ],
+    })
+
+
+def build(fake, params=None):
+    """Create the tree in the fake cloud through the engine's graph body; returns the LB id."""
+    desired = lbaas.desire_tree(params or tree())
+    resp = fake.load_balancer.request("/lbaas/loadbalancers", "POST", json=lbaas.graph_body(desired))
+    assert resp.status_code == 201, resp.text
+    lb_id = resp.json()["loadbalancer"]["id"]
+    fake.lbs[lb_id]["provisioning_status"] = "ACTIVE"
+    fake.log.clear()
+    return lb_id
+
+
+def snapshot(fake, lb_id):
+    """The fake's state of one load balancer as a Current with everything preloaded and
+    no API client: planning against it cannot make a call."""
+    lb = copy.deepcopy(fake.lbs[lb_id])
+    listeners = [copy.deepcopy(li) for li in fake.listeners.values() if li["loadbalancers"][0]["id"] == lb_id]
+    pools = [copy.deepcopy(p) for p in fake.pools.values() if p["loadbalancers"][0]["id"] == lb_id]
+    return lbaas.Current(
+        None, lb, listeners=listeners, pools=pools,
+        members={p["id"]: copy.deepcopy(list(fake.members[p["id"]].values())) for p in pools},
+        healthmonitors={hm_id: copy.deepcopy(hm) for hm_id, hm in fake.hms.items()},
+        l7policies={li["id"]: [copy.deepcopy(fake.policies[x["id"]]) for x in li["l7policies"]] for li in listeners},
+        rules={pid: copy.deepcopy(list(r.values())) for pid, r in fake.rules.items()},
+    )
+
+
+def plan(params, current, **kwargs):
+    desired = lbaas.desire_tree(params)
+    return lbaas.tree_plan(desired, current, **kwargs)

@@ -1,0 +1,75 @@
+"""DOCUMENTATION agrees with each module's argument spec (what ansible-test
+validate-modules checks), EXAMPLES and RETURN are YAML, the action group lists every
+module."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import yaml
+
+import module_docs
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _compare(doc_options, spec, path=""):
+    problems = []
+    for name in sorted(set(doc_options) | set(spec)):
+        where = "%s%s" % (path, name)
+        if name not in spec:
+            problems.append("%s: documented but not in the argument spec" % where)
+            continue
+        if name not in doc_options:
+            problems.append("%s: not documented" % where)
+            continue
+        doc, arg = doc_options[name], spec[name]
+        if not doc.get("description"):
+            problems.append("%s: no description" % where)
+        for key, fallback in (("type", "str"), ("elements", None), ("default", None), ("choices", None),
+                              ("aliases", None)):
+            if doc.get(key, fallback) != arg.get(key, fallback):
+                problems.append("%s: %s is %r in the docs, %r in the spec" % (where, key, doc.get(key), arg.get(key)))
+        if bool(doc.get("required")) != bool(arg.get("required")):
+            problems.append("%s: required differs" % where)
+        problems += _compare(doc.get("suboptions") or {}, arg.get("options") or {}, where + ".")
+    return problems
+
+
+@pytest.mark.parametrize("name", module_docs.MODULES)
+def test_documentation_matches_the_argument_spec(name):
+    module, cls = module_docs.module_spec(name)
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    assert doc["module"] == name
+    assert doc["short_description"] and doc["description"]
+    assert doc["author"] == module_docs.AUTHOR
+    assert "octavia.lbaas.cloud" in doc["extends_documentation_fragment"]
+    assert _compare(doc["options"], cls.argument_spec) == []
+
+
+@pytest.mark.parametrize("name", module_docs.MODULES)
+def test_documentation_is_generated_from_the_specs(name):
+    module = module_docs.module_spec(name)[0]
+    assert module.DOCUMENTATION == module_docs.documentation(name), (
+        "run ./run python tests/unit/module_docs.py --write %s" % name)
+
+
+@pytest.mark.parametrize("name", module_docs.MODULES)
+def test_examples_and_return_are_yaml(name):
+    module, cls = module_docs.module_spec(name)
+    examples = yaml.safe_load(module.EXAMPLES)
+    assert examples and all("octavia.lbaas.%s" % name in task for task in examples)
+    for task in examples:
+        options = set(task["octavia.lbaas.%s" % name])
+        known = set(cls.argument_spec) | {"cloud", "auth", "wait", "timeout"}
+        assert options <= known, options - known
+    returned = yaml.safe_load(module.RETURN)
+    assert "api_calls" in returned
+    for key, value in returned.items():
+        assert value.get("description") and value.get("type") and value.get("returned"), key
+
+
+def test_action_group_lists_every_module():
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    assert set(module_docs.MODULES) <= set(runtime["action_groups"]["octavia"])
