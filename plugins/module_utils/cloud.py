@@ -13,11 +13,13 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 try:
     import openstack
     from openstack import exceptions as sdk_exceptions
+    from keystoneauth1 import exceptions as ksa_exceptions
     HAS_SDK = True
     SDK_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - reported by the module
     openstack = None
     sdk_exceptions = None
+    ksa_exceptions = None
     HAS_SDK = False
     SDK_IMPORT_ERROR = traceback.format_exc()
 
@@ -174,15 +176,20 @@ class CloudModule:
         except Exception as exc:  # pylint: disable=broad-except
             if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.SDKException):
                 self.fail(describe_sdk_error(exc), writes=self.writes)
+            # keystoneauth's errors (unreachable keystone, bad credentials, no endpoint)
+            # are not SDK exceptions: report them as clearly, with what was written
+            if ksa_exceptions is not None and isinstance(exc, ksa_exceptions.ClientException):
+                self.fail("Cloud connection failed: %s" % exc, writes=self.writes)
             raise
 
-    def write(self, description, func, /, *args, **kwargs):
-        """Record a write and perform it unless in check mode."""
+    def write(self, summary_of_write, write_call, /, *args, **kwargs):
+        """Record a write and perform it unless in check mode. The two first parameters
+        are positional-only, so API keyword arguments such as `description` pass through."""
         self.changed = True
-        self.writes.append(description)
+        self.writes.append(summary_of_write)
         if self.check_mode:
             return None
-        return func(*args, **kwargs)
+        return write_call(*args, **kwargs)
 
     def exit(self, **result):
         result.setdefault("changed", self.changed)
