@@ -1105,11 +1105,14 @@ def desire(kind, params, creating=False, validator=None, extra=()):
             items = obj.get(child.name)
             if items is None:
                 continue
+            # Nested objects need their identifying fields here; what Octavia needs to
+            # create one (a monitor's type, delay, ...) is checked when the plan creates
+            # it, so a task can change one field of an existing pool's monitor.
             for item in items if child.many else [items]:
-                v.required(child.kind, item, creating=True)
+                v.required(child.kind, item, creating=False)
                 for grand in SPECS[child.kind].children.values():
                     for g in item.get(grand.name) or []:
-                        v.required(grand.kind, g, creating=True)
+                        v.required(grand.kind, g, creating=False)
         check = {"listener": v.listener, "pool": v.pool, "health_monitor": v.health_monitor,
                  "l7policy": v.l7policy, "l7rule": v.l7rule}.get(kind)
         if check is not None:
@@ -1773,9 +1776,14 @@ class Planner:
         return public(view)
 
     def l7policies(self, wanted, listener, listener_id, parent, purge, listener_protocol=None):
+        """Plan a listener's policies. Octavia keeps their positions 1..N itself: a
+        delete closes the gap, a create or a move to position p shifts the others down,
+        and a position beyond the end means the end. The planner replays that on the
+        list it expects, so only the policies that really move get a position update
+        (inserting one policy first is one create, not a create and N moves)."""
         current = self.current.l7policies(listener) if listener is not None else []
         matched = set()
-        before, after = [], []
+        pairs = []
         for want in wanted:
             have = None
             if listener is not None:
@@ -1788,12 +1796,13 @@ class Planner:
                     have = next((p for p in current if p.get("position") == want["position"] and p["id"] not in matched), None)
             if have is not None:
                 matched.add(have["id"])
-            b, a = self.l7policy(want, have, listener_id, parent, listener_protocol=listener_protocol)
-            if b is not None:
-                before.append(b)
-            after.append(a)
+            pairs.append((want, have))
+        before = []
+        # what stays after the deletes (which run first), in Octavia's order
+        order = []
         for policy in current:
             if policy["id"] in matched:
+                order.append(policy["id"])
                 continue
             view = self.l7policy_view(policy)
             before.append(view)
@@ -1801,10 +1810,47 @@ class Planner:
                 self.add("delete_policy", Op("delete", "l7policy", label("l7policy", policy, parent), "DELETE",
                                              "/lbaas/l7policies/%s" % policy["id"]))
             else:
-                after.append(view)
+                order.append(policy["id"])
+        # The order the task wants: each policy inserted at its position (a position
+        # beyond the end is the end; ties keep the task's order) among what stays.
+        tokens = [have["id"] if have is not None else ("new", i) for i, (want, have) in enumerate(pairs)]
+        ranked = sorted(range(len(pairs)), key=lambda i: (
+            pairs[i][0].get("position") or (order.index(tokens[i]) + 1 if tokens[i] in order else MAX_POLICY_POSITION), i))
+        target = [t for t in order if t not in tokens]
+        for i in ranked:
+            at = min(pairs[i][0].get("position") or MAX_POLICY_POSITION, len(target) + 1)
+            target.insert(at - 1, tokens[i])
+        # Reach it left to right: a create at, or a move to, position n fixes 1..n.
+        views = {}
+        index = {t: i for i, t in enumerate(tokens)}
+        for at, token in enumerate(target, start=1):
+            if token not in index:
+                continue
+            want, have = pairs[index[token]]
+            key = want.get("name") or want.get("position")
+            if have is None:
+                order.insert(at - 1, token)
+                b, a = self.l7policy(dict(want, position=at), None, listener_id, parent,
+                                     listener_protocol=listener_protocol, key=key)
+            else:
+                now = order.index(token) + 1
+                order.remove(token)
+                order.insert(at - 1, token)
+                b, a = self.l7policy(dict(want, position=at), dict(have, position=now), listener_id, parent,
+                                     listener_protocol=listener_protocol, key=key)
+                b["position"] = have.get("position")
+                before.append(b)
+            views[token] = a
+        after = []
+        for position, token in enumerate(order, start=1):
+            view = views.get(token) or self.l7policy_view(next(p for p in current if p["id"] == token))
+            after.append(dict(view, position=position))
         return before, after
 
-    def l7policy(self, want, have, listener_id, parent, purge_rules=True, listener_protocol=None):
+    def l7policy(self, want, have, listener_id, parent, purge_rules=True, listener_protocol=None, key=None):
+        """Plan one policy. `key` identifies it in the plan (its name, or the position the
+        task gave); l7policies() passes `want` and `have` with the positions it expects
+        Octavia to see at that point."""
         what = label("l7policy", want, parent)
         path = want.get("_path", "")
         if want.get("redirect_pool"):
@@ -1813,7 +1859,7 @@ class Planner:
                 self.v.pool_for_listener(listener_protocol, self.pool_protocol(want["redirect_pool"]),
                                          join_path(path, "redirect_pool"), want["redirect_pool"])
                 self.v.raise_if_any()
-        pkey = (str(listener_id), want.get("name") or want.get("position"))
+        pkey = (str(listener_id), key if key is not None else want.get("name") or want.get("position"))
         if have is None:
             self.require_create("l7policy", want, what)
             body = L7POLICY.body(want, refs=self._refs(join_path(path, "redirect_pool")))

@@ -11,7 +11,7 @@ description:
   - Creates, updates or deletes the health monitor of a pool (a pool has at most one).
   - "The monitor type must suit the pool protocol: UDP and SCTP pools take C(UDP-CONNECT), C(SCTP), C(TCP) or C(HTTP);
     other pools take C(HTTP), C(HTTPS), C(PING), C(TCP) or C(TLS-HELLO)."
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.cloud.WAIT

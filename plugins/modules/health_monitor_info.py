@@ -9,7 +9,7 @@ module: health_monitor_info
 short_description: Read Octavia health monitors
 description:
   - "Lists health monitors: of one pool, of one load balancer, or of the project. Never fails when nothing matches."
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.lb_attributes.INFO

@@ -10,7 +10,7 @@ short_description: Manage an L7 policy of an Octavia listener
 description:
   - Creates, updates or deletes one L7 policy, found by O(name) (or O(position) for a policy without a name) in its
     listener, and optionally its rules.
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.cloud.WAIT
@@ -193,6 +193,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     L7POLICY,
     STATE_OPTION,
     LbaasModule,
+    ModuleError,
     Op,
     Planner,
     desire,
@@ -233,6 +234,7 @@ class L7PolicyModule(LbaasModule):
                 self.execute(ops, current.lb_id, current.lb.get("provisioning_status"))
             self.finish(changed=bool(ops), l7policy=have, id=have["id"] if have else None)
             return
+        self.clamp_position(len(current.l7policies(listener)), have)
         planner = Planner(current)
         before, after = planner.l7policy(self.want, have, listener["id"], parent, listener_protocol=listener.get("protocol"))
         self.before, self.after = before or {}, after
@@ -247,6 +249,22 @@ class L7PolicyModule(LbaasModule):
         if policy is not None and self.want.get("rules") is not None and not (self.check_mode and have is None):
             policy = dict(policy, rules=current.rules(policy))
         self.finish(changed=bool(ops), l7policy=policy, id=policy_id, plan=[op.as_dict() for op in ops])
+
+    def clamp_position(self, count, have):
+        """Octavia numbers a listener's policies 1..N: a position beyond the end puts
+        the policy at the end, and that is what the next run finds. Compare with it,
+        or every run would move the policy "to 10" again."""
+        position = self.want.get("position")
+        if position is None:
+            return
+        last = count if have is not None else count + 1
+        if position <= last:
+            return
+        if not self.want.get("name"):
+            raise ModuleError("position: %d is beyond the end of the listener's %d L7 policies; Octavia would put an "
+                              "unnamed policy at %d, where the next run would not look for it. Give a position up to %d "
+                              "or a name." % (position, count, last, last))
+        self.want["position"] = last
 
 
 def main():

@@ -9,7 +9,7 @@ module: l7policy_info
 short_description: Read the L7 policies of an Octavia listener
 description:
   - Lists L7 policies with their rules, of one listener or of the project. Never fails when nothing matches.
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.lb_attributes.INFO

@@ -10,7 +10,7 @@ short_description: Manage a rule of an Octavia L7 policy
 description:
   - "Creates, updates or deletes one L7 rule, identified by O(type), O(compare_type), O(rule_key) and O(value) in its
     policy; O(invert), O(admin_state_up) and O(tags) are updated in place."
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.cloud.WAIT

@@ -11,7 +11,7 @@ description:
   - Creates, updates or deletes one listener, found by O(protocol_port) and L4 protocol (TCP, UDP or SCTP) in its load
     balancer, and optionally its L7 policies.
   - "A change of O(protocol) or O(protocol_port) is refused before any write: delete and create the listener."
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.cloud.WAIT

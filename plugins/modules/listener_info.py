@@ -9,7 +9,7 @@ module: listener_info
 short_description: Read listeners of Octavia load balancers
 description:
   - Lists listeners, of one load balancer or of the project. Never fails when nothing matches.
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.lb_attributes.INFO

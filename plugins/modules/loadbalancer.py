@@ -21,7 +21,7 @@ description:
     (immutable) and 503 (busy) answers are retried with jittered backoff, all within O(timeout)."
 notes:
   - "The result's RV(api_calls) counts Octavia and Neutron API calls; a re-run with nothing to change makes no write."
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.cloud.WAIT

@@ -9,7 +9,7 @@ module: loadbalancer_info
 short_description: Read Octavia load balancers, with their tree, status and statistics
 description:
   - Lists load balancers, or finds one by name or ID. Never fails when nothing matches.
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.lb_attributes.INFO

@@ -11,7 +11,7 @@ description:
   - Creates, updates or deletes one member (O(address) and O(protocol_port)), or a list of members (O(members)) with
     one batch update.
   - "Members are matched on address and protocol_port; no name is needed."
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.cloud.WAIT

@@ -9,7 +9,7 @@ module: member_info
 short_description: Read the members of an Octavia pool
 description:
   - Lists the members of a pool. Never fails when nothing matches.
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.lb_attributes.INFO

@@ -12,7 +12,7 @@ description:
   - "O(members), when given, is the pool's member set: every difference (new, changed and removed members) is applied
     with one batch update (C(PUT /v2/lbaas/pools/{id}/members))."
   - O(healthmonitor), when given, creates or updates the pool's health monitor.
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
   - octavia.lbaas.cloud.WAIT

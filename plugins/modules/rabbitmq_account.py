@@ -14,7 +14,7 @@ description:
     tools that need C(rabbitmqctl) on the broker itself.
   - The password is compared with the broker's salted hash, so a second run makes no
     write and a changed password is set again.
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 options:
   api_url:
     description: Management API base URL, for example C(http://10.0.0.5:15672).

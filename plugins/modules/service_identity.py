@@ -15,7 +15,7 @@ description:
     and that extra roles (for example Octavia's C(load-balancer_*) policy roles) exist.
   - The password is checked by authenticating as the user; it is reset only when it does
     not work, so a second run makes no write.
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment:
   - octavia.lbaas.cloud
 options:

@@ -24,7 +24,7 @@ MODULES = ("loadbalancer", "listener", "pool", "member", "health_monitor", "l7po
 
 # ansible-test validate-modules wants "Name (@github-handle)"; the project's convention is
 # this plain line (see the report of the change that added these modules).
-AUTHOR = "octavia.lbaas maintainers"
+AUTHOR = "octavia.lbaas maintainers (@octavia-lbaas)"
 LB_REF = "Load balancer (name or ID) the %s belongs to."
 STATE = {"description": ["V(present) creates or updates the %s, V(absent) deletes it."]}
 TREE_NOTE = ("When given, the list is complete: see O(purge_listeners) and O(pools[].additive_only).")

@@ -179,11 +179,72 @@ def test_policy_reorder_and_new_rule(state):
     policies.reverse()
     policies[1]["rules"].append({"type": "HOST_NAME", "compare_type": "EQUAL_TO", "value": "api.example.com"})
     ops = plan(params, snapshot(fake, lb_id))[0]
+    # moving legacy to 1 moves api to 2 (Octavia renumbers): one position update
     assert [op.describe() for op in ops] == [
         "update L7 policy legacy of listener HTTP:80 (position)",
-        "update L7 policy api of listener HTTP:80 (position)",
         "create L7 rule HOST_NAME EQUAL_TO api.example.com of L7 policy api of listener HTTP:80",
     ]
+    assert ops[0].body == {"l7policy": {"position": 1}}
+
+
+def apply(fake, ops, lb_id):
+    """Send a plan to the fake (which renumbers policies as Octavia does)."""
+    ids = {}
+    for op in ops:
+        fake.lbs[lb_id]["provisioning_status"] = "ACTIVE"
+        resp = fake.load_balancer.request(lbaas.resolve(op.path, ids), op.method, json=lbaas.resolve(op.body, ids))
+        assert resp.status_code < 300, resp.text
+        if op.record:
+            ids[op.record] = resp.json()[op.resource]["id"]
+    fake.lbs[lb_id]["provisioning_status"] = "ACTIVE"
+
+
+def policy_order(fake, lb_id):
+    listener = next(li for li in fake.listeners.values()
+                    if li["loadbalancers"][0]["id"] == lb_id and li["protocol_port"] == 80)
+    return [(fake.policies[p["id"]]["name"], fake.policies[p["id"]]["position"]) for p in listener["l7policies"]]
+
+
+@pytest.mark.parametrize("change, writes, order", [
+    # a new policy first: one create, Octavia shifts the others
+    (lambda pols: pols.insert(0, {"name": "block", "action": "REJECT"}),
+     ["create L7 policy block of listener HTTP:80"], ["block", "api", "legacy"]),
+    # the first policy gone: one delete, Octavia closes the gap
+    (lambda pols: pols.pop(0), ["delete L7 policy api of listener HTTP:80"], ["legacy"]),
+    # a new one in the middle
+    (lambda pols: pols.insert(1, {"name": "mid", "action": "REJECT"}),
+     ["create L7 policy mid of listener HTTP:80"], ["api", "mid", "legacy"]),
+    # the last to the front and a new one last
+    (lambda pols: (pols.insert(0, pols.pop()), pols.append({"name": "end", "action": "REJECT"})),
+     ["update L7 policy legacy of listener HTTP:80 (position)", "create L7 policy end of listener HTTP:80"],
+     ["legacy", "api", "end"]),
+])
+def test_policy_positions_follow_octavias_renumbering(state, change, writes, order):
+    fake, lb_id = state
+    params = tree()
+    change(params["listeners"][0]["l7policies"])
+    ops, before, after = plan(params, snapshot(fake, lb_id))
+    assert [op.describe() for op in ops] == writes
+    policies = next(li for li in after["listeners"] if li["protocol_port"] == 80)["l7policies"]
+    assert [(p["name"], p["position"]) for p in policies] == [(name, i) for i, name in enumerate(order, start=1)]
+    apply(fake, ops, lb_id)
+    assert policy_order(fake, lb_id) == [(name, i) for i, name in enumerate(order, start=1)]
+    assert plan(params, snapshot(fake, lb_id))[0] == []
+
+
+def test_policy_position_beyond_the_end_is_the_end(state):
+    fake, lb_id = state
+    params = tree()
+    params["listeners"][0]["l7policies"][1]["position"] = 10
+    assert plan(params, snapshot(fake, lb_id))[0] == []
+    params["listeners"][0]["l7policies"][0]["position"] = 10    # both "at 10": in the task's order
+    assert plan(params, snapshot(fake, lb_id))[0] == []
+    del params["listeners"][0]["l7policies"][1]["position"]     # legacy at 2 (its place in the list), api at 10
+    ops = plan(params, snapshot(fake, lb_id))[0]
+    assert [op.describe() for op in ops] == ["update L7 policy legacy of listener HTTP:80 (position)"]
+    apply(fake, ops, lb_id)
+    assert policy_order(fake, lb_id) == [("legacy", 1), ("api", 2)]
+    assert plan(params, snapshot(fake, lb_id))[0] == []
 
 
 def test_new_listener_with_policies_and_rules_on_existing_lb(state):

@@ -255,6 +255,19 @@ def test_l7policy_and_l7rule_modules(run_module, fake):
     assert "redirect_pool" in incompatible["msg"]
 
 
+def test_l7policy_position_beyond_the_end(run_module, fake):
+    build(fake)
+    deny = {"loadbalancer": "web", "listener": "HTTP:80", "name": "deny", "action": "REJECT", "position": 10}
+    first = run_module(l7policy, deny)
+    assert first["changed"] and first["l7policy"]["position"] == 3
+    assert not run_module(l7policy, deny)["changed"]          # Octavia put it at the end: that is 10
+    moved = run_module(l7policy, dict(deny, position=1))
+    assert moved["changed"] and moved["l7policy"]["position"] == 1
+    unnamed = run_module(l7policy, {"loadbalancer": "web", "listener": "HTTP:80", "position": 9, "action": "REJECT"},
+                         expect_fail=True)
+    assert unnamed["msg"].startswith("position: 9 is beyond the end of the listener's 3 L7 policies")
+
+
 @pytest.mark.parametrize("module, args, key", [
     (loadbalancer_info, {"name": "web", "children": True, "status_tree": True, "stats": True}, "loadbalancers"),
     (listener_info, {"loadbalancer": "web", "name": "HTTP:80", "l7policies": True, "stats": True}, "listeners"),

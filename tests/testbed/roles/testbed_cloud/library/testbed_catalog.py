@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # Copyright: octavia.lbaas contributors
 # Apache License 2.0 (see LICENSE)
 """Test bed only: make keystone look like a real cloud's (service project, users, catalog)."""
@@ -30,7 +29,7 @@ options:
     type: list
     elements: dict
     required: true
-author: octavia.lbaas maintainers
+author: octavia.lbaas maintainers (@octavia-lbaas)
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -109,8 +108,8 @@ def main():
                 continue
             service = ident.create_service(name=spec["name"], type=spec["type"],
                                            enabled=True)
-        current = {e.interface: e for e in ident.endpoints(service_id=service.id,
-                                                             region_id=params["region"])}
+        endpoints = ident.endpoints(service_id=service.id, region_id=params["region"])
+        current = {e.interface: e for e in endpoints}
         for interface in INTERFACES:
             endpoint = current.get(interface)
             if endpoint is None:
