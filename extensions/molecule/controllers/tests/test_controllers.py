@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import CONTROLLERS, hm_port, octavia_conf
+from conftest import hm_port, octavia_conf
 
 SERVICES = ["octavia-api", "octavia-worker", "octavia-health-manager", "octavia-housekeeping"]
 
