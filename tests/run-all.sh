@@ -35,8 +35,15 @@ grep -E '^(ERROR|Running sanity test)' .tmp/sanity.log | sed 's/^Running sanity 
 step "collection build and install"
 rm -rf .tmp/build && mkdir -p .tmp/build
 ansible-galaxy collection build --output-path .tmp/build . >/dev/null
-ansible-galaxy collection install --offline --no-deps -p .tmp/build/installed .tmp/build/octavia-lbaas-*.tar.gz >/dev/null
-test -f .tmp/build/installed/ansible_collections/octavia/lbaas/MANIFEST.json
+# --force: the checkout itself is linked as octavia.lbaas 0.1.0, which galaxy would
+# otherwise take for "already installed"
+ansible-galaxy collection install --offline --no-deps --force -p .tmp/build/installed \
+  .tmp/build/octavia-lbaas-*.tar.gz 2>&1 | grep -v "is not part of the configured" || true
+INSTALLED=.tmp/build/installed/ansible_collections/octavia/lbaas
+test -f "$INSTALLED/MANIFEST.json" && test -f "$INSTALLED/roles/controller/tasks/main.yml" \
+  && test -f "$INSTALLED/plugins/modules/loadbalancer.py" && test ! -e "$INSTALLED/tests/testbed" \
+  || { echo "the built collection is incomplete" >&2; exit 1; }
+echo "  built and installed: $(ls .tmp/build/*.tar.gz)"
 
 step "test cloud: bring up"
 ./run testbed up
