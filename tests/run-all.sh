@@ -40,9 +40,10 @@ ansible-galaxy collection build --output-path .tmp/build . >/dev/null
 ansible-galaxy collection install --offline --no-deps --force -p .tmp/build/installed \
   .tmp/build/octavia-lbaas-*.tar.gz 2>&1 | grep -v "is not part of the configured" || true
 INSTALLED=.tmp/build/installed/ansible_collections/octavia/lbaas
-test -f "$INSTALLED/MANIFEST.json" && test -f "$INSTALLED/roles/controller/tasks/main.yml" \
-  && test -f "$INSTALLED/plugins/modules/loadbalancer.py" && test ! -e "$INSTALLED/tests/testbed" \
-  || { echo "the built collection is incomplete" >&2; exit 1; }
+if ! { test -f "$INSTALLED/MANIFEST.json" && test -f "$INSTALLED/roles/controller/tasks/main.yml" \
+        && test -f "$INSTALLED/plugins/modules/loadbalancer.py" && test ! -e "$INSTALLED/tests/testbed"; }; then
+  echo "the built collection is incomplete" >&2; exit 1
+fi
 echo "  built and installed: $(ls .tmp/build/*.tar.gz)"
 
 step "test cloud: bring up"
