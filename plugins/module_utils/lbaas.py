@@ -20,10 +20,12 @@ they are unit tested without a cloud.
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
 import ipaddress
 import random
 import re
+import threading
 import time
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -906,7 +908,7 @@ class Validator:
         targets = {"REDIRECT_TO_URL": "redirect_url", "REDIRECT_TO_POOL": "redirect_pool", "REDIRECT_PREFIX": "redirect_prefix"}
         if action:
             need = targets.get(action)
-            if need and not obj.get(need):
+            if need and not obj.get(need) and p(need) not in self.bad:
                 self.error(p(need), "is required for action %s" % action)
             for name in targets.values():
                 if name != need and obj.get(name):
@@ -1020,6 +1022,7 @@ def desire_tree(params, validator=None):
                         item["default_pool"] = inline.get("name") or ""
                         if not inline.get("name"):
                             v.error(join_path(path, "default_pool.name"), "an inline pool needs a name (Octavia references pools by name)")
+                            v.bad.add(join_path(path, "default_pool.name"))
                 if isinstance(item, dict) and isinstance(item.get("l7policies"), list):
                     item = dict(item)
                     policies = []
@@ -1034,6 +1037,7 @@ def desire_tree(params, validator=None):
                                 policy["redirect_pool"] = inline.get("name") or ""
                                 if not inline.get("name"):
                                     v.error(join_path(ppath, "name"), "an inline pool needs a name")
+                                    v.bad.add(join_path(ppath, "name"))
                         policies.append(policy)
                     item["l7policies"] = policies
                 listener = v.coerce("listener", item, path)
@@ -1201,15 +1205,36 @@ class OctaviaApi:
     ``/v2`` and ``/v2.0``) and the SDK's own resources use paths like ``/lbaas/pools``;
     we use the same relative paths."""
 
+    # Waits poll often at first (Octavia usually finishes a change in 1-4 s), then back
+    # off: 0.2 s growing by 1.2 to 1 s. A poll is one cheap GET.
+    POLL = {"first": 0.2, "factor": 1.2, "cap": 1.0}
+    # Independent reads run side by side (see parallel()); Octavia's API serves them at
+    # once, and a no-op run is mostly waiting for answers.
+    READERS = 4
+
     def __init__(self, conn, deadline=None, sleep=None):
         self.conn = conn
         self.deadline = deadline or Deadline(600)
         self.sleep = sleep or time.sleep
         self.reads = 0
         self.writes = 0
+        self._lock = threading.Lock()
 
     def calls(self):
         return {"writes": self.writes, "reads": self.reads}
+
+    def parallel(self, *funcs):
+        """Run independent calls side by side; their results in order. The first
+        exception is raised once all are done."""
+        funcs = [f for f in funcs if f is not None]
+        if len(funcs) <= 1:
+            return [f() for f in funcs]
+        for service in ("load_balancer", "network"):
+            getattr(self.conn, service, None)  # make the proxies before the threads race to
+        with concurrent.futures.ThreadPoolExecutor(min(self.READERS, len(funcs))) as pool:
+            futures = [pool.submit(f) for f in funcs]
+            concurrent.futures.wait(futures)
+        return [f.result() for f in futures]
 
     # -- transport ----------------------------------------------------------------------
     def _send(self, proxy, method, path, body=None, params=None):
@@ -1218,10 +1243,11 @@ class OctaviaApi:
             kwargs["json"] = body
         if params:
             kwargs["params"] = params
-        if method == "GET":
-            self.reads += 1
-        else:
-            self.writes += 1
+        with self._lock:
+            if method == "GET":
+                self.reads += 1
+            else:
+                self.writes += 1
         try:
             return proxy.request(path, method, **kwargs)
         except Exception as exc:  # pylint: disable=broad-except
@@ -1277,7 +1303,7 @@ class OctaviaApi:
         """Poll until the load balancer leaves PENDING_*: ACTIVE → return it,
         ERROR → fail with its status tree, gone → None (when gone_ok)."""
         last = None
-        for interval in poll_intervals():
+        for interval in poll_intervals(**self.POLL):
             last = self.get_loadbalancer(lb_id)
             if last is None or last.get("provisioning_status") == "DELETED":
                 if gone_ok:
@@ -1482,9 +1508,46 @@ class Current:
                 out["pools"].append(item)
         return out
 
+    def prefetch(self, desired):
+        """Read what a `loadbalancer` task manages, independent reads side by side (three
+        rounds: listeners, pools and monitors; members and policies; rules), so that
+        planning makes no further call. Without an API client (unit tests) a no-op."""
+        if self.api is None or self.lb is None:
+            return self
+        managed_listeners = {listener_key(li) for li in desired.get("listeners") or [] if li.get("l7policies") is not None}
+        pools = desired.get("pools") or []
+        member_pools = {p["name"] for p in pools if p.get("members") is not None}
+        hm_pools = {p["name"] for p in pools if p.get("healthmonitor") is not None}
+        first = [self.listeners if desired.get("listeners") is not None else None,
+                 self.pools if desired.get("pools") is not None or desired.get("listeners") is not None else None]
+        if len(hm_pools) > 1:
+            first.append(self._all_healthmonitors)
+        self.api.parallel(*first)
+        second = []
+        if desired.get("listeners") is not None:
+            second += [(lambda li=li: self.l7policies(li)) for li in self.listeners() if listener_key(li) in managed_listeners]
+        for pool in self.pools() if desired.get("pools") is not None else []:
+            if pool.get("name") in member_pools:
+                second.append(lambda pool=pool: self.members(pool))
+            if pool.get("name") in hm_pools and pool.get("healthmonitor_id") not in self._hms:
+                second.append(lambda pool=pool: self.healthmonitor(pool))
+        self.api.parallel(*second)
+        third = []
+        for li in self._listeners or []:
+            if li["id"] in self._policies:
+                third += [(lambda policy=policy: self.rules(policy)) for policy in self._policies[li["id"]]]
+        self.api.parallel(*third)
+        return self
+
+    def _all_healthmonitors(self):
+        for hm in self.api.list("/lbaas/healthmonitors", "healthmonitors"):
+            self._hms.setdefault(hm["id"], hm)
+
     def read_desired(self, desired):
         """Read what a `loadbalancer` task manages (to report the state after a change,
         with the same GETs the plan needed and no more)."""
+        if self.api is not None:
+            return self.prefetch(desired)
         if desired.get("listeners") is not None:
             managed = {listener_key(li) for li in desired["listeners"] if li.get("l7policies") is not None}
             for li in self.listeners():
@@ -1508,12 +1571,21 @@ class Current:
         for li in self._listeners or []:
             if li.get("provisioning_status") == "ERROR":
                 bad.append(label("listener", li))
+            for policy in self._policies.get(li["id"], []):
+                if policy.get("provisioning_status") == "ERROR":
+                    bad.append(label("l7policy", policy, label("listener", li)))
+                for rule in self._rules.get(policy["id"], []):
+                    if rule.get("provisioning_status") == "ERROR":
+                        bad.append(label("l7rule", L7RULE.view(rule), label("l7policy", policy)))
         for pool in self._pools or []:
             if pool.get("provisioning_status") == "ERROR":
                 bad.append(label("pool", pool))
             for member in self._members.get(pool["id"], []):
                 if member.get("provisioning_status") == "ERROR":
                     bad.append(label("member", member, label("pool", pool)))
+            hm = self._hms.get(pool.get("healthmonitor_id"))
+            if hm and hm.get("provisioning_status") == "ERROR":
+                bad.append(label("health_monitor", hm, label("pool", pool)))
         return bad
 
     def tree(self, listeners=True, pools=True, members=True, healthmonitors=True, l7policies=True):
@@ -2001,7 +2073,7 @@ class Planner:
         by_key = {}
         for member in current:
             by_key[member_key(MEMBER.view(member))] = member
-        batch, created, updated, kept = [], [], [], []
+        batch, created, updated, repaired, kept = [], [], [], [], []
         after = []
         for want in wanted:
             have = by_key.get(member_key(want))
@@ -2018,6 +2090,10 @@ class Planner:
             if changes:
                 updated.append(label("member", want))
                 batch.append(entry)
+            elif have.get("provisioning_status") == "ERROR":
+                # Octavia left it in ERROR (a failed flow): sending it again retries the change
+                repaired.append(label("member", want))
+                batch.append(entry)
             elif not additive_only:
                 kept.append(entry)
             after.append(public(merged))
@@ -2027,17 +2103,18 @@ class Planner:
             after.extend(public(MEMBER.view(m)) for m in current if member_key(MEMBER.view(m)) not in listed)
             deleted = []
         before = [public(MEMBER.view(m)) for m in current]
-        if created or updated or deleted:
+        if created or updated or deleted or repaired:
             body_members = batch + kept if not additive_only else batch
             summary = []
-            for word, items in (("add", created), ("update", updated), ("delete", deleted)):
+            for word, items in (("add", created), ("update", updated), ("retry", repaired), ("delete", deleted)):
                 if items:
                     summary.append("%s %d" % (word, len(items)))
             self.add(phase, Op("batch-update", "member", "members of %s" % parent, "PUT", ("/lbaas/pools/%s/members", pool_id),
                                {"members": _sorted_members(body_members)},
                                params={"additive_only": "true"} if additive_only else None,
                                summary=", ".join(summary),
-                               detail={"created": created, "updated": updated, "deleted": deleted}))
+                               detail={"created": created, "updated": updated, "deleted": deleted,
+                                       **({"retried": repaired} if repaired else {})}))
         return before, after
 
     def healthmonitor(self, want, have, pool_id, parent, pool_protocol=None, phase="pool"):
@@ -2329,16 +2406,62 @@ class LbaasModule(ParentLookup, CloudModule):
         return self.api.request(op.method, resolve(op.path, ids), body=resolve(op.body, ids), params=op.params,
                                 what=op.describe(), lb_id=lb_id)
 
+    def fail_on_error(self, lb_id, *objects):
+        """After writes: Octavia puts the load balancer back to ACTIVE even when the flow
+        for a child failed, and marks that child ERROR. Fail naming them, with the status
+        tree. `objects` are (label, object) pairs, None objects skipped."""
+        bad = [what for what, obj in objects if obj and obj.get("provisioning_status") == "ERROR"]
+        if bad and not self.check_mode:
+            raise ModuleError("Octavia put %s in ERROR; the controller worker's log has the cause" % ", ".join(bad),
+                              status_tree=self.api.status_tree(lb_id))
+
     def fail(self, msg, **result):
         result.setdefault("api_calls", self.calls())
         if self.writes:
             result.setdefault("actions", list(self.writes))
+        # a task that wrote before it failed did change something
+        result.setdefault("changed", self.changed)
         super().fail(msg, **result)
 
     def finish(self, **result):
         result["api_calls"] = self.calls()
         result.setdefault("actions", list(self.writes))
+        self.before, self.after = diff_order(self.before), diff_order(self.after)
         self.exit(**result)
+
+
+def _member_order(member):
+    try:
+        address = ipaddress.ip_address(member.get("address"))
+        return (address.version, int(address), member.get("protocol_port") or 0)
+    except (TypeError, ValueError):
+        return (9, 0, member.get("protocol_port") or 0)
+
+
+DIFF_ORDER = {
+    "listeners": lambda li: (li.get("protocol_port") or 0, str(li.get("protocol"))),
+    "pools": lambda pool: str(pool.get("name")),
+    "members": _member_order,
+    "l7policies": lambda policy: (policy.get("position") or 0, str(policy.get("name"))),
+    "rules": lambda rule: tuple(str(x) for x in rule_key(rule)),
+}
+
+
+def diff_order(obj):
+    """The diff's before and after with children in one stable order (pools by name,
+    members by address, ...): Octavia lists them in its own order, the task in yours,
+    and a diff of two orders of the same things is noise."""
+    if isinstance(obj, dict):
+        out = {}
+        for key, value in obj.items():
+            value = diff_order(value)
+            if key in DIFF_ORDER and isinstance(value, list) and all(isinstance(v, dict) for v in value):
+                value = sorted(value, key=DIFF_ORDER[key])
+            out[key] = value
+        return out
+    if isinstance(obj, list):
+        return [diff_order(v) for v in obj]
+    return obj
 
 
 class LbaasInfoModule(ParentLookup, CloudModule):

@@ -215,6 +215,7 @@ class HealthMonitorModule(LbaasModule):
         if ops and not self.check_mode:
             fresh = self.api.get("/lbaas/pools/%s" % pool["id"])["pool"]
             hm = self.api.get("/lbaas/healthmonitors/%s" % fresh["healthmonitor_id"])["healthmonitor"]
+            self.fail_on_error(current.lb_id, (label("health_monitor", hm, label("pool", pool)), hm))
         self.finish(changed=bool(ops), health_monitor=hm, id=(hm or {}).get("id"), plan=[op.as_dict() for op in ops])
 
 

@@ -248,6 +248,10 @@ class L7PolicyModule(LbaasModule):
             current = self.current_of(current.lb)
         if policy is not None and self.want.get("rules") is not None and not (self.check_mode and have is None):
             policy = dict(policy, rules=current.rules(policy))
+        if ops and policy is not None:
+            self.fail_on_error(current.lb_id, (label("l7policy", policy, parent), policy),
+                               *[(label("l7rule", rule, parent), rule) for rule in policy.get("rules") or []
+                                 if isinstance(rule, dict) and "provisioning_status" in rule])
         self.finish(changed=bool(ops), l7policy=policy, id=policy_id, plan=[op.as_dict() for op in ops])
 
     def clamp_position(self, count, have):

@@ -191,6 +191,7 @@ class L7RuleModule(LbaasModule):
         if ops and not self.check_mode:
             rules = self.api.list("/lbaas/l7policies/%s/rules" % policy["id"], "rules")
             rule = next((r for r in rules if rule_key(L7RULE.view(r)) == key), None)
+            self.fail_on_error(current.lb_id, (label("l7rule", L7RULE.view(rule or {}), parent), rule))
         self.finish(changed=bool(ops), l7rule=rule, id=(rule or {}).get("id"), plan=[op.as_dict() for op in ops])
 
 

@@ -363,9 +363,14 @@ class ListenerModule(LbaasModule):
         listener_id = self.ids.get(("listener", listener_key(self.want))) or (have or {}).get("id")
         if ops and not self.check_mode and listener_id:
             listener = self.api.get("/lbaas/listeners/%s" % listener_id)["listener"]
+            checked = [(label("listener", listener), listener)]
             if self.want.get("l7policies") is not None:
                 fresh = self.current_of(lb)
                 listener["l7policies"] = [dict(pol, rules=fresh.rules(pol)) for pol in fresh.l7policies(listener)]
+                for pol in listener["l7policies"]:
+                    checked.append((label("l7policy", pol, label("listener", listener)), pol))
+                    checked += [(label("l7rule", rule), rule) for rule in pol["rules"]]
+            self.fail_on_error(lb["id"], *checked)
         elif listener is not None and self.want.get("l7policies") is not None:
             listener = dict(listener, l7policies=[dict(pol, rules=current.rules(pol)) for pol in current.l7policies(listener)])
         self.finish(changed=bool(ops), listener=listener, id=listener_id, plan=[op.as_dict() for op in ops])

@@ -687,16 +687,16 @@ class LoadBalancerModule(LbaasModule):
 
     def run(self):
         p = self.params
-        lb = self.find_loadbalancer(p["name"], required=False)
         if p["state"] == "absent":
-            return self.absent(lb)
+            return self.absent(self.find_loadbalancer(p["name"], required=False))
         desired = self.desired
-        resolved = self.resolve_names()
+        # the load balancer and the names of its VIP subnet, network, port and flavor: side by side
+        lb, resolved = self.api.parallel(lambda: self.find_loadbalancer(p["name"], required=False), self.resolve_names)
         if lb is None:
             ops, current = self.create(desired, resolved), None
             self.before, self.after = {}, predict_tree(desired)
         else:
-            current = Current(self.api, lb)
+            current = Current(self.api, lb).prefetch(desired)
             ops, self.before, self.after = tree_plan(desired, current, p["purge_listeners"], p["purge_pools"], resolved)
         if p["failover"]:
             if lb is None:
@@ -707,13 +707,19 @@ class LoadBalancerModule(LbaasModule):
         lb_id = lb["id"] if lb else None
         ids = {("loadbalancer", None): lb_id} if lb_id else {}
         final = self.execute(ops, lb_id, lb.get("provisioning_status") if lb else None, ids=ids)
-        if ops and not self.check_mode and final is not None:
+        if lb is None and final is not None and self.created is not None:
+            # Octavia answered the create with the whole tree; the flow that made the load
+            # balancer ACTIVE made every child ACTIVE with it (or it would be in ERROR).
+            tree = created_tree(self.created, final)
+        elif ops and not self.check_mode and final is not None:
             after = Current(self.api, final).read_desired(desired)
             problems = after.problems()
             if problems:
                 raise ModuleError("Octavia put %s in ERROR" % ", ".join(problems), loadbalancer=after.known_tree(),
                                   status_tree=self.api.status_tree(final["id"]))
             tree = after.known_tree()
+        elif lb is None and self.created is not None:
+            tree = self.created     # wait: false
         elif current is not None:
             tree = current.known_tree()
         else:
@@ -723,6 +729,16 @@ class LoadBalancerModule(LbaasModule):
         self.finish(changed=bool(ops), loadbalancer=tree, id=(tree or {}).get("id"),
                     plan=[op.as_dict() for op in ops])
         return None
+
+    def execute(self, ops, lb_id, lb_status=None, ids=None, wait=None):
+        self.created = None
+        return super().execute(ops, lb_id, lb_status, ids, wait)
+
+    def _perform(self, op, ids, lb_id):
+        result = super()._perform(op, ids, lb_id)
+        if op.record == ("loadbalancer", None) and result:
+            self.created = result.get("loadbalancer")
+        return result
 
     def create(self, desired, resolved):
         if not any(resolved.get(k) for k in ("vip_subnet", "vip_network", "vip_port")):
@@ -758,6 +774,38 @@ class LoadBalancerModule(LbaasModule):
         if self.params["wait"] and not self.check_mode:
             self.api.wait_ready(lb["id"], "the deletion of %s" % label("loadbalancer", lb), gone_ok=True)
         self.finish(changed=True, loadbalancer=lb, id=lb["id"])
+
+
+def created_tree(created, final):
+    """The tree of the create answer with the load balancer as the last wait saw it and
+    its children's provisioning status (they go ACTIVE with it)."""
+    tree = dict(final)
+    status = final.get("provisioning_status")
+
+    def settled(obj):
+        obj = dict(obj)
+        if str(obj.get("provisioning_status", "")).startswith("PENDING_"):
+            obj["provisioning_status"] = status
+        return obj
+
+    tree["listeners"] = []
+    for listener in created.get("listeners") or []:
+        item = settled(listener)
+        if isinstance(item.get("l7policies"), list):
+            item["l7policies"] = [
+                dict(settled(policy), rules=[settled(r) for r in policy.get("rules") or [] if isinstance(r, dict)])
+                for policy in item["l7policies"] if isinstance(policy, dict)]
+        tree["listeners"].append(item)
+    tree["pools"] = []
+    for pool in created.get("pools") or []:
+        item = settled(pool)
+        if isinstance(item.get("members"), list):
+            item["members"] = [settled(m) for m in item["members"] if isinstance(m, dict)]
+        if isinstance(item.get("healthmonitor"), dict):
+            item["healthmonitor"] = settled(item["healthmonitor"])
+            item.setdefault("healthmonitor_id", item["healthmonitor"].get("id"))
+        tree["pools"].append(item)
+    return tree
 
 
 def main():

@@ -280,6 +280,16 @@ class MemberModule(LbaasModule):
             ops = self.plan_one(existing, parent, path, present)
         self.execute(ops, lb["id"], lb.get("provisioning_status"))
         members = current.members(pool) if not (ops and not self.check_mode) else self.api.list(path, "members")
+        if ops:
+            # the members this task sent: Octavia runs one flow for all of them
+            sent = set()
+            for op in ops:
+                if op.action == "batch-update":
+                    sent |= {member_key(m) for m in op.body["members"]}
+                elif op.action != "delete":
+                    sent.add(member_key(self.want))
+            self.fail_on_error(lb["id"], *[(label("member", m, parent), m)
+                                           for m in members if member_key(MEMBER.view(m)) in sent])
         if p["members"] is not None:
             self.finish(changed=bool(ops), members=members, plan=[op.as_dict() for op in ops])
             return

@@ -403,10 +403,17 @@ class PoolModule(LbaasModule):
             current = self.current_of(lb)
         if pool is not None and not (self.check_mode and have is None):
             pool = dict(pool)
+            reads = [lambda: current.members(pool) if want.get("members") is not None else None,
+                     lambda: current.healthmonitor(pool) if want.get("healthmonitor") is not None else None]
+            members, monitor = self.api.parallel(*reads)
             if want.get("members") is not None:
-                pool["members"] = current.members(pool)
+                pool["members"] = members
             if want.get("healthmonitor") is not None:
-                pool["healthmonitor"] = current.healthmonitor(pool)
+                pool["healthmonitor"] = monitor
+            if ops:
+                self.fail_on_error(lb["id"], (label("pool", pool), pool),
+                                   *[(label("member", m, label("pool", pool)), m) for m in members or []],
+                                   (label("health_monitor", monitor or {}, label("pool", pool)), monitor))
         self.finish(changed=bool(ops), pool=pool, id=pool_id, plan=[op.as_dict() for op in ops])
 
 

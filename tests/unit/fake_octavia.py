@@ -66,6 +66,7 @@ class FakeOctavia:
         self.neutron = {"subnets": {}, "networks": {}, "ports": {}}
         self.log = []          # (method, path, body)
         self.inject = []       # (method, status, fault): answered instead of the next such write
+        self.fail_batches = 0  # the worker fails the next N member batches: their members go to ERROR
         self._pending_left = {}
 
     # -- the proxies ---------------------------------------------------------------------
@@ -213,7 +214,30 @@ class FakeOctavia:
                     pol["redirect_pool_id"] = names[target["name"]]
                 self._make_policy(listener_id, pol)
         self._touch(lb_id, "PENDING_CREATE")
-        return FakeResponse(201, {"loadbalancer": copy.deepcopy(lb)})
+        return FakeResponse(201, {"loadbalancer": self._full_tree(lb)})
+
+    def _full_tree(self, lb):
+        """Octavia answers a fully populated create with the whole tree: listeners with
+        their L7 policies and rules, pools with members and health monitor (no
+        healthmonitor_id there), every object PENDING_CREATE."""
+        def pending(obj):
+            return dict(copy.deepcopy(obj), provisioning_status="PENDING_CREATE")
+        out = pending(lb)
+        out["listeners"] = []
+        for ref in lb["listeners"]:
+            listener = pending(self.listeners[ref["id"]])
+            listener["l7policies"] = [dict(pending(self.policies[x["id"]]),
+                                           rules=[pending(r) for r in self.rules[x["id"]].values()])
+                                      for x in self.listeners[ref["id"]]["l7policies"]]
+            out["listeners"].append(listener)
+        out["pools"] = []
+        for ref in lb["pools"]:
+            pool = pending(self.pools[ref["id"]])
+            hm_id = pool.pop("healthmonitor_id", None)
+            pool["healthmonitor"] = pending(self.hms[hm_id]) if hm_id else None
+            pool["members"] = [pending(m) for m in self.members[ref["id"]].values()]
+            out["pools"].append(pool)
+        return out
 
     def _lb(self, method, body, params, id):
         lb = self.lbs.get(id)
@@ -455,13 +479,18 @@ class FakeOctavia:
                 return _fault(400, "Member must be updated only once in the same request.")
             existing = {(m["address"], m["protocol_port"]): m for m in self.members[pool].values()}
             changed = False
+            # Octavia's worker runs one flow for the batch; if it fails, the listed members
+            # end in ERROR while the load balancer goes back to ACTIVE
+            status = "ERROR" if self.fail_batches else "ACTIVE"
+            self.fail_batches = max(0, self.fail_batches - 1)
             for spec in wanted:
                 full = dict(copy.deepcopy(MEMBER_DEFAULTS), **spec)   # the PUT resets what it does not give
                 have = existing.get((spec["address"], spec["protocol_port"]))
                 if have is None:
-                    self._make_member(pool, full)
+                    self._make_member(pool, full)["provisioning_status"] = status
                     changed = True
                 else:
+                    have["provisioning_status"] = status
                     for k, v in full.items():
                         if have.get(k) != v:
                             have[k] = v

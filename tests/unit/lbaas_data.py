@@ -7,44 +7,14 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+from reference_tree import http_monitor, members, reference_tree  # noqa: F401 (re-exported to the tests)
 
 SUBNET = "11111111-2222-3333-4444-555555555555"
 
 
-def members(block, count=10, port=80, start=1):
-    return [{"address": "10.0.%d.%d" % (block, i), "protocol_port": port} for i in range(start, start + count)]
-
-
-def http_monitor(**extra):
-    return dict({"type": "HTTP", "delay": 5, "probe_timeout": 3, "max_retries": 3, "url_path": "/health"}, **extra)
-
-
 def tree():
     """Module parameters of the reference tree, as a user writes them."""
-    return copy.deepcopy({
-        "name": "web",
-        "vip_subnet": SUBNET,
-        "listeners": [
-            {"protocol": "HTTP", "protocol_port": 80, "default_pool": "web",
-             "insert_headers": {"X-Forwarded-For": True},
-             "l7policies": [
-                 {"name": "api", "action": "REDIRECT_TO_POOL", "redirect_pool": "api",
-                  "rules": [{"type": "PATH", "compare_type": "STARTS_WITH", "value": "/api"}]},
-                 {"name": "legacy", "action": "REDIRECT_TO_URL", "redirect_url": "https://www.example.com/new",
-                  "rules": [{"type": "HEADER", "compare_type": "EQUAL_TO", "rule_key": "X-Legacy", "value": "1"}]},
-             ]},
-            {"protocol": "HTTP", "protocol_port": 8080, "default_pool": "api"},
-            {"protocol": "TCP", "protocol_port": 9000, "default_pool": "tcp"},
-        ],
-        "pools": [
-            {"name": "web", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", "members": members(1),
-             "healthmonitor": http_monitor()},
-            {"name": "api", "protocol": "HTTP", "lb_algorithm": "LEAST_CONNECTIONS", "members": members(2),
-             "healthmonitor": http_monitor(url_path="/api/health")},
-            {"name": "tcp", "protocol": "TCP", "lb_algorithm": "SOURCE_IP", "members": members(3, port=9000),
-             "healthmonitor": {"type": "TCP", "delay": 5, "probe_timeout": 3, "max_retries": 3}},
-        ],
-    })
+    return dict(reference_tree(), name="web", vip_subnet=SUBNET)
 
 
 def build(fake, params=None):

@@ -187,6 +187,21 @@ def test_the_reference_tree_is_valid():
     assert [p["name"] for p in desired["pools"]] == ["web", "api", "tcp"]
 
 
+@pytest.mark.parametrize("change, field", [
+    (_set(lambda t: t["listeners"][0]["l7policies"][1], redirect_url="ftp://x.example"),
+     "listeners[0].l7policies[1].redirect_url"),
+    (_inline_unnamed, "listeners[2].default_pool.name"),
+])
+def test_one_message_per_problem(change, field):
+    """A rejected value is not reported a second time as missing."""
+    params = tree()
+    change(params)
+    with pytest.raises(ModuleError) as err:
+        lbaas.desire_tree(params)
+    assert err.value.extra["errors"] == [e for e in err.value.extra["errors"] if e.startswith(field + ":")]
+    assert len(err.value.extra["errors"]) == 1, err.value.msg
+
+
 def test_all_problems_reported_at_once():
     params = tree()
     params["listeners"][0]["protocol_port"] = 0

@@ -36,6 +36,10 @@ def test_create_tree_is_one_write_and_rerun_is_none(run_module, fake):
     assert sorted(len(p["members"]) for p in lb["pools"]) == [10, 10, 10]
     assert all(p["healthmonitor"] for p in lb["pools"])
     assert [len(li.get("l7policies", [])) for li in lb["listeners"]] == [2, 0, 0]
+    assert all(p["healthmonitor_id"] == p["healthmonitor"]["id"] for p in lb["pools"])
+    assert {m["provisioning_status"] for p in lb["pools"] for m in p["members"]} == {"ACTIVE"}
+    # the tree comes from the create's answer: the only reads are the lookup and the waits
+    assert [entry[0] for entry in fake.log if entry[0] == "GET" and "/loadbalancers/" not in entry[1]] == ["GET"]
     fake.log.clear()
     again = run_module(loadbalancer, tree())
     assert not again["changed"]
@@ -57,9 +61,14 @@ def test_check_mode_reports_the_same_change_without_writing(run_module, fake):
     checked = run_module(loadbalancer, params, check=True, diff=True)
     assert checked["changed"] and fake.writes() == []
     assert checked["actions"] == ["batch-update members of pool web (add 5, delete 5)"]
-    before = {m["address"] for m in checked["diff"]["before"]["pools"][0]["members"]}
-    after = {m["address"] for m in checked["diff"]["after"]["pools"][0]["members"]}
+    web_before, web_after = (next(p for p in checked["diff"][side]["pools"] if p["name"] == "web")
+                             for side in ("before", "after"))
+    before = {m["address"] for m in web_before["members"]}
+    after = {m["address"] for m in web_after["members"]}
     assert len(before - after) == 5 and len(after - before) == 5
+    # both sides list children in the same order (pools by name, members by address)
+    assert [p["name"] for p in checked["diff"]["before"]["pools"]] == ["api", "tcp", "web"]
+    assert [m["address"] for m in web_after["members"]][:2] == ["10.0.1.1", "10.0.1.2"]
     unchanged = run_module(loadbalancer, tree(), check=True)
     assert not unchanged["changed"]
 
@@ -86,7 +95,8 @@ def test_diff_shows_real_before_and_after(run_module, fake):
     result = run_module(loadbalancer, params, diff=True)
     before, after = result["diff"]["before"], result["diff"]["after"]
     assert before["listeners"][1]["connection_limit"] == -1 and after["listeners"][1]["connection_limit"] == 100
-    assert before["pools"][1]["lb_algorithm"] == "LEAST_CONNECTIONS" and after["pools"][1]["lb_algorithm"] == "SOURCE_IP"
+    assert before["pools"][0]["name"] == after["pools"][0]["name"] == "api"
+    assert before["pools"][0]["lb_algorithm"] == "LEAST_CONNECTIONS" and after["pools"][0]["lb_algorithm"] == "SOURCE_IP"
     assert result["api_calls"]["writes"] == 2
 
 
@@ -191,7 +201,35 @@ def test_pool_module_with_members_and_listener(run_module, fake):
     assert more["api_calls"]["writes"] == 1 and len(more["pool"]["members"]) == 5
     replace = run_module(pool, dict(args, members=members(6, 2)))
     assert replace["api_calls"]["writes"] == 1 and len(replace["pool"]["members"]) == 2
+    # one field of the existing monitor, without repeating what only a create needs
+    slower = run_module(pool, dict(args, members=members(6, 2), healthmonitor={"delay": 9}))
+    assert slower["actions"] == ["update health monitor of pool extra (delay)"]
     assert run_module(pool, {"loadbalancer": "web", "name": "extra", "state": "absent"})["changed"]
+    # ... which a new monitor does need
+    build_again = run_module(pool, dict(args, healthmonitor={"delay": 9}), expect_fail=True)
+    assert "healthmonitor.type, healthmonitor.probe_timeout, healthmonitor.max_retries are required" in build_again["msg"]
+
+
+def test_members_octavia_left_in_error_fail_the_task_and_are_retried(run_module, fake):
+    """Octavia puts the load balancer back to ACTIVE when a member flow fails and marks
+    the members ERROR: the task fails naming them; the next run sends them again."""
+    build(fake)
+    args = {"loadbalancer": "web", "name": "tcp", "protocol": "TCP", "members": members(3, 12, port=9000)}
+    fake.fail_batches = 1
+    failed = run_module(pool, args, expect_fail=True)
+    assert failed["msg"].startswith("Octavia put member 10.0.3.1:9000 of pool tcp, member 10.0.3.2:9000 of pool tcp")
+    assert "member 10.0.3.12:9000 of pool tcp in ERROR" in failed["msg"] and failed["status_tree"]
+    retried = run_module(pool, args)
+    assert retried["actions"] == ["batch-update members of pool tcp (retry 12)"]
+    assert {m["provisioning_status"] for m in retried["pool"]["members"]} == {"ACTIVE"}
+    assert not run_module(pool, args)["changed"]
+    # the tree module too
+    fake.fail_batches = 1
+    params = tree()
+    params["pools"][0]["members"][0]["weight"] = 3
+    failed = run_module(loadbalancer, params, expect_fail=True)
+    assert "in ERROR" in failed["msg"]
+    assert run_module(loadbalancer, params)["actions"] == ["batch-update members of pool web (retry 10)"]
 
 
 def test_member_module(run_module, fake):
