@@ -7,7 +7,8 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
-from reference_tree import http_monitor, members, reference_tree  # noqa: F401 (re-exported to the tests)
+# http_monitor and members are re-exported for the tests that import them from here.
+from reference_tree import http_monitor, members, reference_tree  # noqa: F401  # pylint: disable=unused-import
 
 SUBNET = "11111111-2222-3333-4444-555555555555"
 
