@@ -30,6 +30,9 @@ class PlaybookRun:
                 for host, res in task["hosts"].items():
                     if res.get("failed") and not res.get("ignore_errors"):
                         out.append(f"{host}: {task['task']['name']}: {res.get('msg', '')}")
+                        # a loop's own message only says that an item failed: add the items'
+                        out += [f"  item {i}: {item.get('msg', '')}" for i, item in enumerate(res.get("results", []))
+                                if item.get("failed")]
         return out
 
     def changed_tasks(self):
