@@ -56,4 +56,5 @@ for scenario in extensions/molecule/*/molecule.yml; do
 done
 
 step "pytest: unit and integration tests"
-python -m pytest -p no:cacheprovider -ra tests/unit tests/integration "$@"
+# --durations: the slowest tests, to keep the suite well under 30 minutes
+python -m pytest -p no:cacheprovider -ra --durations=15 tests/unit tests/integration "$@"

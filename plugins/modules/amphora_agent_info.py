@@ -33,11 +33,11 @@ version_added: 0.1.0
 extends_documentation_fragment: [octavia.lbaas.cloud]
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
+    description: The probe only reads (three GETs to the agent); it runs the same in check mode.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+    description: The probe changes nothing, so there is no diff.
+    support: N/A
 options:
   amphora_id:
     description:

@@ -44,6 +44,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from lb_helpers import delete_lb
 from playbook import ROOT, run_playbook
 
 INVENTORY = ROOT / "inventories" / "aio"
@@ -290,16 +291,7 @@ class World:
         return errors
 
     def delete_lb(self, timeout=180):
-        api = self.cloud.load_balancer
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            lb = self.api(lambda: api.find_load_balancer(self.lb_id, ignore_missing=True))
-            if lb is None or lb.provisioning_status == "DELETED":
-                return
-            if not lb.provisioning_status.startswith("PENDING_"):
-                self.api(lambda: api.delete_load_balancer(self.lb_id, cascade=True, ignore_missing=True))
-            time.sleep(1)
-        raise AssertionError(f"load balancer {self.lb_id} not deleted after {timeout} s")
+        delete_lb(self.cloud, self.lb_id, timeout, call=self.api)
 
 
 @pytest.fixture(scope="module")

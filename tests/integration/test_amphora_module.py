@@ -33,6 +33,7 @@ import uuid
 import pymysql
 import pytest
 
+from lb_helpers import delete_lb, settled_lb
 from octavia_api_log import Window, controllers
 from playbook import ROOT, run_playbook
 
@@ -119,13 +120,7 @@ class World:
         return run, window
 
     def wait_lb(self, lb_id, timeout=120):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            lb = self.cloud.load_balancer.get_load_balancer(lb_id)
-            if not lb.provisioning_status.startswith("PENDING_"):
-                return lb.provisioning_status
-            time.sleep(0.5)
-        raise AssertionError(f"load balancer {lb_id} still pending after {timeout} s")
+        return settled_lb(self.cloud, lb_id, timeout).provisioning_status
 
     # -- cleanup -----------------------------------------------------------------------------
     def cleanup(self):
@@ -162,16 +157,7 @@ class World:
         return errors
 
     def delete_lb(self, lb_id, timeout=120):
-        lb_api = self.cloud.load_balancer
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            lb = lb_api.find_load_balancer(lb_id, ignore_missing=True)
-            if lb is None or lb.provisioning_status == "DELETED":
-                return
-            if not lb.provisioning_status.startswith("PENDING_"):
-                lb_api.delete_load_balancer(lb_id, cascade=True, ignore_missing=True)
-            time.sleep(1)
-        raise AssertionError(f"load balancer {lb_id} not deleted after {timeout} s")
+        delete_lb(self.cloud, lb_id, timeout)
 
     def images(self):
         return [i for i in self.cloud.image.images() if (i.properties or {}).get(SERIES) == self.tag]

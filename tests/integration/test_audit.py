@@ -38,6 +38,7 @@ import uuid
 import pymysql
 import pytest
 
+from lb_helpers import delete_lb, settled_lb
 from playbook import ROOT, run_playbook
 
 PLAYBOOK = ROOT / "playbooks" / "audit.yml"
@@ -72,13 +73,7 @@ class World:
         return self.ports[role]
 
     def wait_lb(self, lb_id, timeout=120):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            lb = self.cloud.load_balancer.get_load_balancer(lb_id)
-            if not lb.provisioning_status.startswith("PENDING_"):
-                return lb
-            time.sleep(0.5)
-        raise AssertionError(f"load balancer {lb_id} still pending after {timeout} s")
+        return settled_lb(self.cloud, lb_id, timeout)
 
     def amphora_of(self, lb_id):
         body = self.cloud.load_balancer.get("/octavia/amphorae", params={"loadbalancer_id": lb_id}).json()
@@ -143,16 +138,7 @@ class World:
             self.sql(f"DELETE FROM nova_api.{table} WHERE instance_uuid=%s", self.server.id)
 
     def delete_lb(self, lb_id, timeout=120):
-        lb_api = self.cloud.load_balancer
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            lb = lb_api.find_load_balancer(lb_id, ignore_missing=True)
-            if lb is None or lb.provisioning_status == "DELETED":
-                return
-            if not lb.provisioning_status.startswith("PENDING_"):
-                lb_api.delete_load_balancer(lb_id, cascade=True, ignore_missing=True)
-            time.sleep(1)
-        raise AssertionError(f"load balancer {lb_id} not deleted after {timeout} s")
+        delete_lb(self.cloud, lb_id, timeout)
 
     def leftovers(self):
         net = self.cloud.network

@@ -1,0 +1,37 @@
+"""Waiting for and deleting load balancers from the tests' side (openstacksdk), shared by
+the integration tests that make their own load balancers."""
+
+from __future__ import annotations
+
+import time
+
+
+def _direct(call):
+    return call()
+
+
+def settled_lb(cloud, lb_id, timeout=120, call=_direct):
+    """The load balancer once its provisioning status is not PENDING_* any more.
+    `call` wraps each API call (a test may retry refused connections with it)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        lb = call(lambda: cloud.load_balancer.get_load_balancer(lb_id))
+        if not lb.provisioning_status.startswith("PENDING_"):
+            return lb
+        time.sleep(0.5)
+    raise AssertionError(f"load balancer {lb_id} still pending after {timeout} s")
+
+
+def delete_lb(cloud, lb_id, timeout=120, call=_direct):
+    """Delete the load balancer with its children (cascade) once it is not PENDING_*, and
+    wait until it is gone."""
+    api = cloud.load_balancer
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        lb = call(lambda: api.find_load_balancer(lb_id, ignore_missing=True))
+        if lb is None or lb.provisioning_status == "DELETED":
+            return
+        if not lb.provisioning_status.startswith("PENDING_"):
+            call(lambda: api.delete_load_balancer(lb_id, cascade=True, ignore_missing=True))
+        time.sleep(1)
+    raise AssertionError(f"load balancer {lb_id} not deleted after {timeout} s")
