@@ -52,6 +52,9 @@ step "test cloud: bring up"
 step "molecule: every scenario under extensions/molecule (against the test cloud)"
 for scenario in extensions/molecule/*/molecule.yml; do
   name=$(basename "$(dirname "$scenario")")
+  # Molecule keeps "prepared" in ~/.ansible/tmp across runs; containers that were purged
+  # (or a machine restored from a snapshot) would then never be started again.
+  molecule reset -s "$name" >/dev/null 2>&1
   molecule test -s "$name"
 done
 
