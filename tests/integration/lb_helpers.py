@@ -35,3 +35,17 @@ def delete_lb(cloud, lb_id, timeout=120, call=_direct):
             call(lambda: api.delete_load_balancer(lb_id, cascade=True, ignore_missing=True))
         time.sleep(1)
     raise AssertionError(f"load balancer {lb_id} not deleted after {timeout} s")
+
+
+class Cleanup:
+    """Runs every cleanup step even after one fails, and keeps what failed, so a test's
+    teardown reports every leftover instead of stopping at the first."""
+
+    def __init__(self):
+        self.errors = []
+
+    def attempt(self, what, func, *args, **kwargs):
+        try:
+            func(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - report every leftover, go on
+            self.errors.append(f"{what}: {exc}")

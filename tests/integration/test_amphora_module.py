@@ -33,7 +33,7 @@ import uuid
 import pymysql
 import pytest
 
-from lb_helpers import delete_lb, settled_lb
+from lb_helpers import Cleanup, delete_lb, settled_lb
 from octavia_api_log import Window, controllers
 from playbook import ROOT, run_playbook
 
@@ -124,13 +124,8 @@ class World:
 
     # -- cleanup -----------------------------------------------------------------------------
     def cleanup(self):
-        errors = []
-
-        def attempt(what, func, *args, **kwargs):
-            try:
-                func(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - report every leftover, go on
-                errors.append(f"{what}: {exc}")
+        cleanup = Cleanup()
+        attempt = cleanup.attempt
 
         lb_api = self.cloud.load_balancer
         for name, lb_id in self.lbs.items():
@@ -154,7 +149,7 @@ class World:
         for flavor in self.nova_flavors():
             attempt(f"nova flavor {flavor.name}", self.cloud.compute.delete_flavor, flavor.id, ignore_missing=True)
         self.db.close()
-        return errors
+        return cleanup.errors
 
     def delete_lb(self, lb_id, timeout=120):
         delete_lb(self.cloud, lb_id, timeout)

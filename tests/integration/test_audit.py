@@ -38,7 +38,7 @@ import uuid
 import pymysql
 import pytest
 
-from lb_helpers import delete_lb, settled_lb
+from lb_helpers import Cleanup, delete_lb, settled_lb
 from playbook import ROOT, run_playbook
 
 PLAYBOOK = ROOT / "playbooks" / "audit.yml"
@@ -105,13 +105,8 @@ class World:
         return run
 
     def cleanup(self):
-        errors = []
-
-        def attempt(what, func, *args, **kwargs):
-            try:
-                func(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - report every leftover, go on
-                errors.append(f"{what}: {exc}")
+        cleanup = Cleanup()
+        attempt = cleanup.attempt
 
         for role, lb_id in self.lbs.items():
             attempt(f"load balancer {role}", self.delete_lb, lb_id)
@@ -126,7 +121,7 @@ class World:
         if self.network is not None:
             attempt("network", self.cloud.network.delete_network, self.network.id, ignore_missing=True)
         self.db.close()
-        return errors
+        return cleanup.errors
 
     def delete_server(self):
         try:
