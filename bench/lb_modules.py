@@ -336,6 +336,8 @@ class Bench:
     # -- the whole run --------------------------------------------------------------------------------
     def versions(self):
         def out(cmd):
+            if not pathlib.Path(cmd[0]).exists() and cmd[0] != "podman":
+                return "not installed"   # e.g. no .venv-bench-oscloud when openstack.cloud is skipped
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             return proc.stdout.strip().splitlines()[0] if proc.returncode == 0 and proc.stdout.strip() else "?"
         pyver = "import importlib.metadata as m; print(m.version('%s'))"
