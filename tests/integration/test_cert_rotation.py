@@ -37,15 +37,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from controller_helpers import CONTROLLERS, PKI_USERS, invocations, on
 from playbook import ROOT, run_playbook
 
 PLAYBOOK = ROOT / "playbooks" / "rotate_certificates.yml"
 INVENTORY = ROOT / "inventories" / "aio"
-CONTROLLERS = ["octavia-lbaas-controller-1", "octavia-lbaas-controller-2"]
-# the services that read the certificate files (restarted when one changes), and the API,
-# which reads none of them and keeps running through a rotation
-PKI_USERS = ["octavia-worker", "octavia-health-manager", "octavia-housekeeping"]
-SERVICES = ["octavia-api"] + PKI_USERS
 CERTS = "/etc/octavia/certs"
 # The aio inventory keeps its PKI in the machine's state directory (group_vars/all.yml).
 STATE = pathlib.Path(os.environ.get("XDG_STATE_HOME") or pathlib.Path.home() / ".local" / "state")
@@ -69,19 +65,6 @@ def rotate(*args, **extra):
 
 def assert_ok(run):
     assert run.rc == 0, run.failed_messages() or run.stderr[-3000:]
-
-
-def on(controller, *argv, stdin=None):
-    proc = subprocess.run(["podman", "exec", "-i", controller, *argv], input=stdin,
-                          capture_output=True, text=True, check=False, timeout=120)
-    assert proc.returncode == 0, (argv, proc.stdout[-2000:], proc.stderr[-2000:])
-    return proc.stdout
-
-
-def invocations(controller):
-    """Each service's systemd InvocationID: a new one on every (re)start."""
-    return {s: on(controller, "systemctl", "show", "-p", "InvocationID", "--value", s).strip()
-            for s in SERVICES}
 
 
 def pem_certs(text):

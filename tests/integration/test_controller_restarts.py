@@ -10,27 +10,18 @@ journal on the controller says what was started, and how often.
 
 from __future__ import annotations
 
-import subprocess
 import time
 
+from controller_helpers import PKI_USERS, SERVICES, invocations, on
 from playbook import ROOT, run_playbook
 
 CONTROLLER = "octavia-lbaas-controller-2"
-PKI_USERS = ["octavia-worker", "octavia-health-manager", "octavia-housekeeping"]
-SERVICES = ["octavia-api"] + PKI_USERS
-
-
-def on(*argv):
-    proc = subprocess.run(["podman", "exec", CONTROLLER, *argv], capture_output=True, text=True,
-                          check=False, timeout=120)
-    assert proc.returncode == 0, (argv, proc.stderr[-2000:])
-    return proc.stdout
 
 
 def journal(since, *matches):
     """[(epoch seconds, message)] of the journal entries matching `matches` since `since`."""
     out = []
-    for line in on("journalctl", "--since", "@%d" % since, "-o", "short-unix", *matches).splitlines():
+    for line in on(CONTROLLER, "journalctl", "--since", "@%d" % since, "-o", "short-unix", *matches).splitlines():
         stamp, rest = (line.split(" ", 1) + [""])[:2]
         try:
             out.append((float(stamp), rest.split(": ", 1)[-1]))
@@ -45,12 +36,8 @@ def starts(entries, until=None):
                    and (until is None or stamp < until)) for s in SERVICES}
 
 
-def invocations():
-    return dict(zip(SERVICES, on("systemctl", "show", "-p", "InvocationID", "--value", *SERVICES).split()))
-
-
 def test_one_restart_each_when_both_change_and_api_untouched_on_certificate_change():
-    before = invocations()
+    before = invocations(CONTROLLER)
     since = int(time.time()) - 1
     time.sleep(1.1)     # journal --since has second resolution
     run = run_playbook(ROOT / "tests" / "integration" / "playbooks" / "controller_restarts.yml",
@@ -64,7 +51,7 @@ def test_one_restart_each_when_both_change_and_api_untouched_on_certificate_chan
         "Step 2: only a certificate changed",
         "octavia.lbaas.controller : Restart the Octavia services that read the certificates",
     ], run.changed_tasks()
-    after = invocations()
+    after = invocations(CONTROLLER)
     units = journal(since, *[arg for s in SERVICES for arg in ("-u", s)])
     (end_of_step1,) = [stamp for stamp, msg in journal(since, "-t", "lbaas-test") if msg == "end of step 1"]
     # step 1 (both topics): every service once, the API included
@@ -75,4 +62,4 @@ def test_one_restart_each_when_both_change_and_api_untouched_on_certificate_chan
     assert total == {"octavia-api": 1, **{s: 2 for s in PKI_USERS}}, total
     assert all(after[s] != before[s] for s in SERVICES), (before, after)
     for service in SERVICES:
-        assert on("systemctl", "is-active", service).strip() == "active", service
+        assert on(CONTROLLER, "systemctl", "is-active", service).strip() == "active", service
