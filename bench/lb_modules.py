@@ -271,13 +271,18 @@ class Bench:
         after = before[:50] + members(1, count=50, start=151, prefix=pool_prefix)
         return before, after
 
-    def run_ours(self, n):
-        lb = f"{self.prefix}-ours{n}"
+    def run_ours(self, n, client="ours"):
+        """octavia.lbaas as a playbook on the controller runs it (direct execution inside
+        Ansible's worker); client "ours-process" forces a module process per task, as a
+        task on a remote host or under another interpreter gets."""
+        lb = f"{self.prefix}-{client}{n}"
         t = tree()
-        self.create_noop_members("ours", lb, {"vip_subnet": self.subnet.name, "tree_listeners": t["listeners"],
+        extra = ["-e", "octavia_lbaas_direct_execution=false"] if client == "ours-process" else []
+        self.create_noop_members(client, lb, {"vip_subnet": self.subnet.name, "tree_listeners": t["listeners"],
                                               "tree_pools": t["pools"]},
-                                 lambda varsfile: self.playbook(OURS_VENV, "ours_tree.yml", varsfile),
-                                 "pool_members", lambda varsfile: self.playbook(OURS_VENV, "ours_members.yml", varsfile))
+                                 lambda varsfile: self.playbook(OURS_VENV, "ours_tree.yml", varsfile) + extra,
+                                 "pool_members",
+                                 lambda varsfile: self.playbook(OURS_VENV, "ours_members.yml", varsfile) + extra)
 
     def run_floor(self, n):
         lb = f"{self.prefix}-floor{n}"
@@ -371,6 +376,8 @@ class Bench:
                     self.run_floor(n)
                 if "ours" in clients:
                     self.run_ours(n)
+                if "ours-process" in clients:
+                    self.run_ours(n, "ours-process")
             if "ansible" in clients:
                 for n in range(self.args.rounds):
                     self.measure("ansible", "ping", "-", [str(OURS_VENV / "bin" / "ansible-playbook"),
@@ -417,12 +424,14 @@ class Bench:
                  "ours vs openstack.cloud | ours vs floor | load avg |",
                  "|---|---|---|---|---|---|---|---|"]
         for scenario, title in names.items():
-            ours, osc, floor = (pick(c, scenario) for c in ("ours", "oscloud", "floor"))
-            for client, row in (("octavia.lbaas", ours), ("openstack.cloud 2.5.0", osc), ("floor (openstacksdk)", floor)):
+            ours, process, osc, floor = (pick(c, scenario) for c in ("ours", "ours-process", "oscloud", "floor"))
+            for client, row in (("octavia.lbaas", ours), ("octavia.lbaas, module process", process),
+                                ("openstack.cloud 2.5.0", osc), ("floor (openstacksdk)", floor)):
                 if row is None:
                     continue
-                speed_osc = f"{osc['wall'] / ours['wall']:.1f}x faster" if client == "octavia.lbaas" and osc and ours else ""
-                vs_floor = f"{ours['wall'] / floor['wall']:.2f}x the floor" if client == "octavia.lbaas" and floor else ""
+                mine = client.startswith("octavia.lbaas")
+                speed_osc = f"{osc['wall'] / row['wall']:.1f}x faster" if mine and osc else ""
+                vs_floor = f"{row['wall'] / floor['wall']:.2f}x the floor" if mine and floor else ""
                 spread = f"{row['wall']:.1f} (n={row['n']}; {row['min']:.1f}-{row['max']:.1f})"
                 fail = f" — failed tasks: {len(row['failed'])}" if row["failed"] else ""
                 if row["not_active"]:
@@ -444,8 +453,9 @@ def main():
     parser.add_argument("--oscloud-rounds", type=int, default=1, help="rounds of openstack.cloud (default 1; slow)")
     parser.add_argument("--skip-oscloud", action="store_true")
     parser.add_argument("--only", default="floor,ours,ansible,oscloud",
-                        help="clients to run (comma-separated): floor, ours, ansible (a playbook with one ping "
-                             "task: Ansible's own cost), oscloud")
+                        help="clients to run (comma-separated): floor, ours, ours-process (octavia.lbaas with "
+                             "a module process per task), ansible (a playbook with one ping task: Ansible's own "
+                             "cost), oscloud")
     parser.add_argument("--oscloud-members", action="store_true",
                         help="also (c) for openstack.cloud: on the two-controller test bed half of its member "
                              "deletes fail and lb_member then waits its whole timeout for each (see docs/performance.md)")

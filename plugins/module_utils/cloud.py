@@ -101,6 +101,9 @@ class CloudModule:
     argument_spec: dict = {}
     module_kwargs: dict = {}
     wait_options = False
+    # plugins/plugin_utils/direct_execution.py swaps in a subclass that takes its
+    # parameters from the action and hands its result back (a task run in Ansible's worker)
+    ansible_module_class = AnsibleModule
 
     def __init__(self):
         spec = dict(CONNECTION_SPEC)
@@ -109,7 +112,7 @@ class CloudModule:
         spec.update(self.argument_spec)
         kwargs = dict(supports_check_mode=True)
         kwargs.update(self.module_kwargs)
-        self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
+        self.ansible = self.ansible_module_class(argument_spec=spec, **kwargs)
         self.params = self.ansible.params
         self.check_mode = self.ansible.check_mode
         self.changed = False

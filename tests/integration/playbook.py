@@ -17,6 +17,7 @@ class PlaybookRun:
     stats: dict
     plays: list
     stderr: str
+    stdout: str = ""
 
     def changed(self, host=None):
         hosts = [host] if host else list(self.stats)
@@ -35,6 +36,10 @@ class PlaybookRun:
                                 if item.get("failed")]
         return out
 
+    def results(self, host="localhost"):
+        """Each task's result on `host`, in order."""
+        return [task["hosts"][host] for play in self.plays for task in play["tasks"] if host in task["hosts"]]
+
     def changed_tasks(self):
         names = []
         for play in self.plays:
@@ -45,7 +50,7 @@ class PlaybookRun:
 
 
 def run_playbook(playbook, *args, extra_vars=None, check=False, diff=False, env=None,
-                 timeout=1800):
+                 unset=(), timeout=1800):
     cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), str(playbook), *args]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
@@ -62,6 +67,8 @@ def run_playbook(playbook, *args, extra_vars=None, check=False, diff=False, env=
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
     })
     full_env.update(env or {})
+    for name in unset:
+        full_env.pop(name, None)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout,
                           cwd=ROOT, check=False)
     try:
@@ -69,4 +76,5 @@ def run_playbook(playbook, *args, extra_vars=None, check=False, diff=False, env=
     except ValueError as exc:
         raise AssertionError(f"no JSON from ansible-playbook (rc={proc.returncode}):\n"
                              f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}") from exc
-    return PlaybookRun(proc.returncode, data.get("stats", {}), data.get("plays", []), proc.stderr)
+    return PlaybookRun(proc.returncode, data.get("stats", {}), data.get("plays", []), proc.stderr,
+                       proc.stdout)

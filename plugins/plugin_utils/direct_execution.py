@@ -1,0 +1,162 @@
+# Copyright: octavia.lbaas contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Run an octavia.lbaas load-balancer module inside Ansible's worker process.
+
+Those modules only talk HTTP to the cloud. When the task runs on the controller itself
+(connection ``local``, the controller's own Python, no become, no async), starting a module process costs more than most of their work: Ansible
+builds the AnsiballZ payload (0.2 s here), a new Python imports ansible's module utilities
+from a zip (0.25 s), plus three shell commands for the temporary directory. A per-LB
+playbook pays that for every task. Here the module's own code runs in the worker instead,
+through the same AnsibleModule (argument validation, check mode, diff, no_log), with the
+two hooks ansible-core keeps for this (`_load_params` and `_record_module_result`, the
+ones ansible.netcommon's direct execution overrides too). Its result is encoded and parsed
+exactly as a module process's output would be, so a task's result does not depend on the
+path it took.
+
+Everything else, and any task where a variable sets ``octavia_lbaas_direct_execution:
+false``, runs the module the normal way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import sys
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.json import Direction, get_module_encoder
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible.utils.vars import merge_hash
+from ansible.vars.clean import remove_internal_keys
+
+display = Display()
+
+SWITCH = "octavia_lbaas_direct_execution"
+PROFILE = "legacy"  # the serialization profile of every octavia.lbaas module
+
+
+def _module_class(args, recorded):
+    """An AnsibleModule that takes its parameters from the action and hands its result
+    back instead of printing it."""
+
+    class DirectExecutionModule(AnsibleModule):
+        def _load_params(self):
+            self.params = args
+
+        def _record_module_result(self, o):
+            recorded.append(o)
+
+    return DirectExecutionModule
+
+
+@contextlib.contextmanager
+def _environ(changes):
+    saved = {name: os.environ.get(name) for name in changes}
+    os.environ.update({str(name): str(value) for name, value in changes.items()})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class DirectExecutionAction(ActionBase):
+    """The action of every octavia.lbaas load-balancer module (plugins/action/*.py)."""
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        reason = self._not_direct(task_vars)
+        if reason:
+            display.vvv("octavia.lbaas: %s runs as a module process (%s)" % (self._task.action, reason))
+            return self._run_module_process(tmp, task_vars)
+        display.vvv("octavia.lbaas: %s runs inside Ansible's worker (direct execution)" % self._task.action)
+        result = super().run(tmp, task_vars)
+        return merge_hash(result, self._run_direct(task_vars))
+
+    # -- which path ----------------------------------------------------------------------
+    def _not_direct(self, task_vars):
+        """Why this task must run as a module process, or None."""
+        use_vars = task_vars
+        if self._task.delegate_to:
+            use_vars = task_vars.get("ansible_delegated_vars", {}).get(self._task.delegate_to, {})
+        switch = use_vars.get(SWITCH, True)
+        if not boolean(self._templar.template(switch), strict=False):
+            return "%s is false" % SWITCH
+        if not hasattr(AnsibleModule, "_record_module_result"):
+            return "this ansible-core has no result hook for it (2.19.1 added it)"
+        if getattr(self._connection, "transport", None) != "local":
+            return "the connection is not local"
+        if self._task.async_val:
+            return "async"
+        if self._play_context.become:
+            return "become"
+        interpreter = use_vars.get("ansible_python_interpreter")
+        interpreter = self._templar.template(interpreter) if interpreter else None
+        # Only the very interpreter that runs Ansible: another one (a venv with another
+        # openstacksdk, interpreter discovery) would import other libraries.
+        if not interpreter or os.path.abspath(str(interpreter)) != os.path.abspath(sys.executable):
+            return "ansible_python_interpreter is not Ansible's own Python (%s)" % sys.executable
+        return None
+
+    def _run_module_process(self, tmp, task_vars):
+        """What ansible.builtin.normal does."""
+        result = super().run(tmp, task_vars)
+        wrap_async = self._task.async_val and not self._connection.has_native_async
+        result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)  # pylint: disable=protected-access
+        return result
+
+    # -- direct execution ----------------------------------------------------------------
+    def _run_direct(self, task_vars):
+        context = self._shared_loader_obj.module_loader.find_plugin_with_context(
+            self._task.action, collection_list=self._task.collections)
+        module = importlib.import_module(context.plugin_resolved_name)
+        cloud = importlib.import_module("ansible_collections.octavia.lbaas.plugins.module_utils.cloud")
+
+        module_args = dict(self._task.args)
+        self._update_module_args(context.resolved_fqcn, module_args, task_vars)
+        # What the module process would decode: plain values (no data tags, vaulted
+        # values decrypted), through the same encoder Ansible uses to send them.
+        args = json.loads(json.dumps(module_args, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)))
+
+        # The task's `environment` (OS_CLOUD, OS_CLIENT_CONFIG_FILE, proxies...) is what a
+        # module process would start with: set it for the call, then put the worker's back.
+        environment = {}
+        self._compute_environment_string(raw_environment_out=environment)
+
+        recorded = []
+        captured = io.StringIO()
+        previous = cloud.CloudModule.ansible_module_class
+        cloud.CloudModule.ansible_module_class = _module_class(args, recorded)
+        try:
+            # openstacksdk and keystoneauth may print (warnings); a module process's output
+            # would not reach the terminal either
+            with _environ(environment), contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+                module.main()
+        except SystemExit:
+            pass  # exit_json / fail_json
+        finally:
+            cloud.CloudModule.ansible_module_class = previous
+
+        if not recorded:
+            return {"failed": True, "msg": "%s returned no result" % context.resolved_fqcn,
+                    "module_stdout": captured.getvalue()}
+        # Encoded and parsed as a module process's output is, so both paths give one result.
+        text = json.dumps(recorded[-1], cls=get_module_encoder(PROFILE, Direction.MODULE_TO_CONTROLLER))
+        data = self._parse_returned_data({"stdout": text, "stderr": captured.getvalue(), "rc": 0}, PROFILE)
+        remove_internal_keys(data)
+        if data.get("failed") and captured.getvalue():
+            data["module_stderr"] = captured.getvalue()
+        return data
