@@ -3,8 +3,8 @@
 """Run an octavia.lbaas load-balancer module inside Ansible's worker process.
 
 Those modules only talk HTTP to the cloud. When the task runs on the controller itself
-(connection ``local``, the controller's own Python, no become, no async), starting a module process costs more than most of their work: Ansible
-builds the AnsiballZ payload (0.2 s here), a new Python imports ansible's module utilities
+(connection ``local``, the controller's own Python, no become, no async), starting a module
+process costs more than most of their work: Ansible builds the AnsiballZ payload (0.2 s here), a new Python imports ansible's module utilities
 from a zip (0.25 s), plus three shell commands for the temporary directory. A per-LB
 playbook pays that for every task. Here the module's own code runs in the worker instead,
 through the same AnsibleModule (argument validation, check mode, diff, no_log), with the
@@ -30,6 +30,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
@@ -68,20 +69,19 @@ def _environ(changes):
                 os.environ[name] = value
 
 
-class DirectExecutionAction(ActionBase):
-    """The action of every octavia.lbaas load-balancer module (plugins/action/*.py)."""
-
-    _supports_check_mode = True
-    _supports_async = True
+class DirectExecutionAction(NormalAction):
+    """The action of every octavia.lbaas load-balancer module (plugins/action/*.py): a
+    module process is ansible.builtin.normal's run, unchanged."""
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         reason = self._not_direct(task_vars)
         if reason:
             display.vvv("octavia.lbaas: %s runs as a module process (%s)" % (self._task.action, reason))
-            return self._run_module_process(tmp, task_vars)
+            return super().run(tmp, task_vars)
         display.vvv("octavia.lbaas: %s runs inside Ansible's worker (direct execution)" % self._task.action)
-        result = super().run(tmp, task_vars)
+        # ActionBase's checks (check mode, async support), without normal's module process
+        result = ActionBase.run(self, tmp, task_vars)
         return merge_hash(result, self._run_direct(task_vars))
 
     # -- which path ----------------------------------------------------------------------
@@ -109,19 +109,12 @@ class DirectExecutionAction(ActionBase):
             return "ansible_python_interpreter is not Ansible's own Python (%s)" % sys.executable
         return None
 
-    def _run_module_process(self, tmp, task_vars):
-        """What ansible.builtin.normal does."""
-        result = super().run(tmp, task_vars)
-        wrap_async = self._task.async_val and not self._connection.has_native_async
-        result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
-        if not wrap_async:
-            self._remove_tmp_path(self._connection._shell.tmpdir)  # pylint: disable=protected-access
-        return result
-
     # -- direct execution ----------------------------------------------------------------
     def _run_direct(self, task_vars):
         context = self._shared_loader_obj.module_loader.find_plugin_with_context(
             self._task.action, collection_list=self._task.collections)
+        # imported here, not at the top: cloud imports openstacksdk, which a task that runs
+        # as a module process must not pay for in the worker
         module = importlib.import_module(context.plugin_resolved_name)
         cloud = importlib.import_module("ansible_collections.octavia.lbaas.plugins.module_utils.cloud")
 
