@@ -183,10 +183,11 @@ install -m 0644 "$FILES/90-amphora-sysctl.conf" "$ROOT/etc/sysctl.d/90-amphora.c
 install -m 0644 "$FILES/90-amphora-cloud.cfg" "$ROOT/etc/cloud/cloud.cfg.d/90-amphora.cfg"
 install -m 0755 "$FILES/dhclient-no-resolv-conf" "$ROOT/etc/dhcp/dhclient-enter-hooks.d/amphora-no-resolv-conf"
 # The amphora-haproxy namespace unit is the agent's own (rendered by this octavia's code,
-# exactly what the agent would write itself), enabled so the namespace exists at boot.
+# exactly what the agent would write itself). It has no [Install] section: the agent's
+# unit pulls it in (Wants=), so the namespace exists before the agent answers.
 in_root "$VENV/bin/python" -c \
     'from octavia.amphorae.backends.agent.api_server import util; util.install_netns_systemd_service()'
-in_root systemctl enable -q amphora-netns.service amphora-agent.service rsyslog.service
+in_root systemctl enable -q amphora-agent.service rsyslog.service
 # No SSH server in the image: cloud-init has no host keys to make.
 if [[ ! -x $ROOT/usr/sbin/sshd ]]; then
     printf '# No openssh-server in this image.\nssh_genkeytypes: []\nssh_deletekeys: false\n' \
