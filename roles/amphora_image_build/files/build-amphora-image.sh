@@ -228,6 +228,7 @@ GRUB
 # --- Read back what was built ---------------------------------------------------------------
 in_root "$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("octavia"))' \
     >"$WORK/octavia-version"
+# shellcheck disable=SC2016 # dpkg-query's own format, not the shell's
 in_root dpkg-query -W -f '${Package} ${Version}\n' "$KERNEL" haproxy keepalived cloud-init \
     ipvsadm iptables nftables isc-dhcp-client rsyslog systemd grub-pc python3 >"$WORK/packages.txt"
 installed=$(cat "$WORK/octavia-version")
