@@ -33,6 +33,7 @@ boot_log=$(./run python -m pytest -p no:cacheprovider -q -s tests/integration/te
   -k boots 2>&1) || { echo "$boot_log" | tail -n 40 >&2; exit 1; }
 boot=$(grep -o 'boot to agent[^;]*: [0-9.]* s' <<<"$boot_log" | grep -o '[0-9.]* s$')
 unit=$(grep -o "unit started at [0-9.]* s" <<<"$boot_log" | grep -o '[0-9.]* s$')
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
   echo "# Amphora image figures, $(date -u +%F) ($(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, QEMU TCG)"
@@ -47,4 +48,6 @@ unit=$(grep -o "unit started at [0-9.]* s" <<<"$boot_log" | grep -o '[0-9.]* s$'
   echo "| image size (zlib-compressed qcow2, ${virt_gib} GiB virtual) | $size_mib MiB |"
   echo "| boot to agent: QEMU start until GET / answers over mTLS (1 vCPU, 1 GiB, TCG) | $boot |"
   echo "| boot until the agent's unit starts (its console line) | $unit |"
+  echo
+  echo "Load average after the boot: $load (TCG timings scale with it)."
 } | tee "$out"

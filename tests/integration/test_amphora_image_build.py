@@ -130,6 +130,25 @@ def pki(tmp_path_factory):
     return {"dir": pki_dir, "server_ca_passphrase": passphrases["server_ca_issuing"]}
 
 
+def test_failed_build_leaves_nothing_behind(tmp_path):
+    """A build that fails half-way (here: apt cannot find the kernel package, after the
+    disk is partitioned, attached, mounted and debootstrapped) leaves no image under a
+    final name, no build directory, no mount and no loop device."""
+    out = tmp_path / "images"
+    run = run_playbook(IMAGE_PLAYBOOK, extra_vars={
+        **image_vars(), "amphora_image_build_dir": str(out),
+        "amphora_image_build_kernel_package": "octavia-lbaas-no-such-kernel"}, timeout=1200)
+    assert run.rc != 0
+    failed = [r for r in run.results() if r.get("failed")]
+    assert failed and "apt-get install failed" in failed[0].get("stderr", ""), failed
+    assert "octavia-lbaas-no-such-kernel" in failed[0]["stderr"]
+    assert sorted(p.name for p in out.iterdir()) == ["debs"], list(out.iterdir())
+    mounts = pathlib.Path("/proc/self/mountinfo").read_text()
+    assert str(out) not in mounts
+    loops = subprocess.run(["losetup", "-a"], capture_output=True, text=True, check=True).stdout
+    assert str(out) not in loops, loops
+
+
 # -- the image on disk -----------------------------------------------------------------------
 def test_build_is_cached_and_versioned(image):
     facts, manifest = image["facts"], image["manifest"]
@@ -160,7 +179,7 @@ def test_image_holds_what_the_agent_needs(image, tmp_path):
     try:
         if not pathlib.Path(loop + "p1").exists():
             subprocess.run(["partx", "-a", loop], check=True)
-        for _ in range(50):
+        for _attempt in range(50):
             if pathlib.Path(loop + "p1").exists():
                 break
             time.sleep(0.1)
@@ -243,14 +262,14 @@ def tls_get(port, amphora_id, context, path="/", timeout=10):
             data = b""
             while chunk := conn.recv(65536):
                 data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _sep, body = data.partition(b"\r\n\r\n")
     if not head:
         raise ConnectionError("no HTTP answer")
     status = int(head.split()[1])
     if b"transfer-encoding: chunked" in head.lower():
         out, rest = b"", body
         while rest:
-            size, _, rest = rest.partition(b"\r\n")
+            size, _sep, rest = rest.partition(b"\r\n")
             n = int(size, 16)
             if n == 0:
                 break
@@ -357,7 +376,7 @@ def test_image_boots_and_agent_answers_over_mtls(image, pki, octavia_python, tmp
         cert = x509.load_der_x509_certificate(peer)
         assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == amphora_id
 
-        status, body, _ = tls_get(agent_port, amphora_id, client, "/1.0/info")
+        status, body, _peer = tls_get(agent_port, amphora_id, client, "/1.0/info")
         info = json.loads(body)
         assert status == 200, (status, body)
         assert info["api_version"] == "1.0"
@@ -384,7 +403,7 @@ def test_image_boots_and_agent_answers_over_mtls(image, pki, octavia_python, tmp
         # a heartbeat from the agent, signed with the configured key, naming this amphora
         heartbeats.settimeout(HEARTBEAT_TIMEOUT)
         try:
-            packet, _ = heartbeats.recvfrom(65535)
+            packet, _sender = heartbeats.recvfrom(65535)
         except TimeoutError:
             pytest.fail(f"no heartbeat on 127.0.0.1:{heartbeat_port} within {HEARTBEAT_TIMEOUT} s{console()}")
         decode = subprocess.run(

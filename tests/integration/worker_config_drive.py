@@ -23,7 +23,8 @@ warnings.simplefilter("ignore")
 from oslo_config import cfg  # noqa: E402
 from oslo_log import log  # noqa: E402
 
-from octavia.common import config  # noqa: E402,F401  (registers Octavia's options)
+# octavia.common.config registers Octavia's options when imported.
+from octavia.common import config  # noqa: E402,F401 # pylint: disable=unused-import
 from octavia.controller.worker.v2.tasks import cert_task, compute_tasks  # noqa: E402
 
 
