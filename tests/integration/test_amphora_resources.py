@@ -321,6 +321,46 @@ def test_role_rejects_bad_input_before_creating_anything(cloud, cloud_name, serv
         assert series(cloud, service_id, name) == [], f"{expected[0]}: an image was created"
 
 
+def test_role_uploads_the_built_image_with_its_agent_version(cloud, cloud_name, service_id,
+                                                             leftovers, unique_name, tmp_path):
+    """With the facts amphora_image_build publishes (its image file, checksum and agent
+    release), the role uploads that file, checks it against the manifest's checksum and
+    tags the image with the property octavia_agent_version; a wrong checksum uploads nothing."""
+    name = unique_name
+    leftovers.flavors.add(name)
+    leftovers.tags.add(name)
+    path, data = image_file(tmp_path / "amphora.qcow2", b"built")
+    built = {"amphora_image_build_file": str(path),
+             "amphora_image_build_checksum": "sha256:" + digest(data),
+             "amphora_image_build_octavia_version": "19.0.0"}
+
+    bad = run_playbook(ROLE, extra_vars=role_vars(
+        cloud_name, name, tmp_path, **{**built, "amphora_image_build_checksum": "sha256:" + digest(b"other")}))
+    assert bad.rc != 0
+    assert "nothing was uploaded" in " ".join(bad.failed_messages())
+    assert series(cloud, service_id, name) == []
+
+    run = run_playbook(ROLE, extra_vars=role_vars(cloud_name, name, tmp_path, **built))
+    assert_ok(run)
+    images = series(cloud, service_id, name)
+    assert [i.id for i in images] == [facts(run)["amphora_resources_image_id"]]
+    assert images[0].properties["octavia_agent_version"] == "19.0.0"
+    assert images[0].properties["hw_architecture"] == "x86_64"
+
+    again = run_playbook(ROLE, extra_vars=role_vars(cloud_name, name, tmp_path, **built))
+    assert_ok(again)
+    assert again.changed() == 0, again.changed_tasks()
+
+    # an operator's own image (another file) carries no agent release it was not given
+    own, own_data = image_file(tmp_path / "own.qcow2", b"own")
+    mine = run_playbook(ROLE, extra_vars=role_vars(cloud_name, name, tmp_path, **built,
+                                                   amphora_resources_image_file=str(own)))
+    assert_ok(mine)
+    current = cloud.image.get_image(facts(mine)["amphora_resources_image_id"])
+    assert current.checksum == digest(own_data, "md5")
+    assert "octavia_agent_version" not in current.properties
+
+
 # -- the modules on their own ------------------------------------------------------------------
 def test_flavor_module_refuses_resize_and_recreates(cloud, cloud_name, service_id, leftovers,
                                                     unique_name):
