@@ -21,6 +21,7 @@ import time
 import uuid
 
 import pytest
+from openstack.compute.v2.server import Server
 
 COMPUTE = "octavia-lbaas-compute"
 CONTROLLERS = ["octavia-lbaas-controller-1", "octavia-lbaas-controller-2"]
@@ -77,7 +78,7 @@ def delete_all(cloud, created):
                 continue
             if kind == "server":
                 cloud.compute.delete_server(obj_id, ignore_missing=True)
-                cloud.compute.wait_for_delete(cloud.compute.get_server(obj_id), wait=180)
+                cloud.compute.wait_for_delete(Server(id=obj_id), wait=180)
                 continue
             if kind == "image":
                 cloud.image.delete_image(obj_id, ignore_missing=True)
@@ -168,16 +169,16 @@ def test_two_hosts_talk_http_and_udp_through_br_int(cloud, tenant, compute_host,
         assert port.binding_host_id == compute_host
         assert port.binding_vif_type == "ovs"
 
-    # the security group is enforced: a port it does not open is refused (times out)
-    probe = podman_exec(COMPUTE, "testbed-host", "get", f"{unique_name}-a", f"http://{ip_b}:9999/", "3",
-                        check=False)
-    assert probe.returncode != 0
-
-    # a stopped server answers no more
+    # the security group is enforced: b's server moved to a port the group does not open
+    # (serve replaces the running one); it answers inside b, and nothing reaches it from a,
+    # nor the old port
+    host_tool("serve", f"{unique_name}-b", "9999", f"backend {unique_name}-b")
+    assert host_tool("get", f"{unique_name}-b", "http://127.0.0.1:9999/").strip() == f"backend {unique_name}-b"
+    for port_number in (9999, HTTP_PORT):
+        probe = podman_exec(COMPUTE, "testbed-host", "get", f"{unique_name}-a",
+                            f"http://{ip_b}:{port_number}/", "3", check=False)
+        assert probe.returncode != 0, probe.stdout
     host_tool("stop", f"{unique_name}-b")
-    gone = podman_exec(COMPUTE, "testbed-host", "get", f"{unique_name}-a", f"http://{ip_b}:{HTTP_PORT}/", "3",
-                       check=False)
-    assert gone.returncode != 0
 
 
 # -- a VM ------------------------------------------------------------------------------------
@@ -215,7 +216,11 @@ def test_vm_boots_gets_its_address_and_answers(cloud, tenant, tiny_image, comput
         name=unique_name, image_id=tiny_image["image"].id, flavor_id=tiny_image["flavor"].id,
         networks=[{"uuid": tenant["network"].id}], security_groups=[{"name": tenant["sg"].name}])
     created.append(("server", server.id))
-    server = cloud.compute.wait_for_server(server, status="ACTIVE", failures=["ERROR"], wait=300)
+    try:
+        server = cloud.compute.wait_for_server(server, status="ACTIVE", failures=["ERROR"], wait=300)
+    except Exception:
+        fault = cloud.compute.get_server(server.id).fault
+        raise AssertionError(f"server {server.id} did not become ACTIVE: {fault}") from None
     active_s = time.monotonic() - t0
     print(f"\nserver ACTIVE after {active_s:.1f} s")
     assert server.compute_host == compute_host
@@ -224,7 +229,7 @@ def test_vm_boots_gets_its_address_and_answers(cloud, tenant, tiny_image, comput
     domain = server.instance_name
     assert podman_exec(COMPUTE, "virsh", "domstate", domain).stdout.strip() == "running"
     qemu = podman_exec(COMPUTE, "pgrep", "-af", f"guest={domain}").stdout
-    assert "qemu-system-x86_64" in qemu and "accel=tcg" in qemu.replace(" ", ""), qemu
+    assert "qemu-system-x86_64" in qemu and "-accel tcg" in qemu, qemu
 
     port = next(iter(cloud.network.ports(device_id=server.id)))
     ip = port.fixed_ips[0]["ip_address"]
