@@ -26,6 +26,9 @@ from openstack.compute.v2.server import Server
 COMPUTE = "octavia-lbaas-compute"
 CONTROLLERS = ["octavia-lbaas-controller-1", "octavia-lbaas-controller-2"]
 HTTP_PORT = 8080
+# what the tiny guest answers on (testbed-tiny-image)
+GUEST_HTTP_PORT = 80
+GUEST_UDP_PORT = 7777
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -116,7 +119,8 @@ def tenant(cloud, unique_name):
         created.append(("subnet", subnet.id))
         sg = cloud.network.create_security_group(name=unique_name, description="data-plane test")
         created.append(("security_group", sg.id))
-        for proto, port in (("tcp", 80), ("tcp", HTTP_PORT), ("udp", HTTP_PORT)):
+        for proto, port in (("tcp", GUEST_HTTP_PORT), ("udp", GUEST_UDP_PORT), ("tcp", HTTP_PORT),
+                            ("udp", HTTP_PORT)):
             cloud.network.create_security_group_rule(
                 security_group_id=sg.id, direction="ingress", ethertype="IPv4", protocol=proto,
                 port_range_min=port, port_range_max=port, remote_ip_prefix=subnet.cidr)
@@ -204,7 +208,7 @@ def tiny_image(cloud, testbed_facts):
         created.append(("image", disk.id))
         flavor = cloud.compute.create_flavor(name=name, ram=128, vcpus=1, disk=1, is_public=True)
         created.append(("flavor", flavor.id))
-        yield {"image": disk, "flavor": flavor}
+        yield {"image": disk, "flavor": flavor, "kernel": kernel, "ramdisk": ramdisk, "dir": src}
     finally:
         delete_all(cloud, created)
 
@@ -256,6 +260,9 @@ def test_vm_boots_gets_its_address_and_answers(cloud, tenant, tiny_image, comput
         COMPUTE, "testbed-host", "get", f"{unique_name}-client", f"http://{ip}/", "5", check=False).stdout,
         timeout=60, interval=2)
     assert body.strip() == f"tiny-vm {port.mac_address}"
+    # and UDP: a datagram to the guest, its answer back
+    reply = host_tool("udp", f"{unique_name}-client", ip, str(GUEST_UDP_PORT), "ping")
+    assert reply.strip() == f"tiny-vm {port.mac_address}"
 
 
 # -- the management network and the controllers' o-hm0 -----------------------------------------
@@ -271,7 +278,36 @@ def hm_interface_env(controller):
     return env
 
 
-def test_management_host_exchanges_tcp_and_udp_with_o_hm0(cloud, compute_host, unique_name, testbed_facts):
+CONTROLLER_CLIENT = """
+import socket, sys
+src, dst, tcp_port, udp_port = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+s = socket.create_connection((dst, tcp_port), timeout=10, source_address=(src, 0))
+s.sendall(b"GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n")
+data = b""
+while chunk := s.recv(4096):
+    data += chunk
+print(data.split(b"\\r\\n\\r\\n", 1)[1].decode().strip())
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind((src, 0))
+u.settimeout(10)
+u.sendto(b"heartbeat", (dst, udp_port))
+print(u.recvfrom(2048)[0].decode().strip())
+"""
+
+
+def exchange_from_o_hm0(envs, address, tcp_port, udp_port, expect):
+    """From each controller, out of o-hm0's own address: a TCP exchange (an HTTP GET) and a
+    UDP one (a datagram and its answer). o-hm0's firewall lets the answers in as replies,
+    like the amphora agent's answers to the worker."""
+    for controller, env in envs.items():
+        out = podman_exec(controller, "python3", "-c", CONTROLLER_CLIENT, env["HM_IP"], address,
+                          str(tcp_port), str(udp_port), timeout=60).stdout.split("\n")
+        assert out[:2] == [expect, expect], (controller, out)
+
+
+@pytest.fixture
+def management(cloud, testbed_facts):
+    """lb-mgmt-net as site.yml made it, and the controllers whose o-hm0 is on it."""
     envs = {c: hm_interface_env(c) for c in CONTROLLERS}
     envs = {c: e for c, e in envs.items() if e and e.get("HM_PORT_ID")}
     if not envs:
@@ -279,12 +315,17 @@ def test_management_host_exchanges_tcp_and_udp_with_o_hm0(cloud, compute_host, u
     first = next(iter(envs.values()))
     hm_port = cloud.network.get_port(first["HM_PORT_ID"])
     net = cloud.network.get_network(hm_port.network_id)
-    if net.provider_network_type != "flat" or net.provider_physical_network != testbed_facts["testbed_mgmt_physnet"]:
+    physnet = testbed_facts["testbed_mgmt_physnet"]
+    if net.provider_network_type != "flat" or net.provider_physical_network != physnet:
         pytest.skip(f"lb-mgmt-net ({net.name}) is {net.provider_network_type}/{net.provider_physical_network}, "
-                    f"not flat on physnet {testbed_facts['testbed_mgmt_physnet']}: set "
-                    "management_network_provider_network_type/physical_network in inventories/aio")
+                    f"not flat on physnet {physnet}: it reaches no controller (set "
+                    "management_network_provider_network_type/_physical_network in inventories/aio)")
     subnet = cloud.network.get_subnet(hm_port.fixed_ips[0]["subnet_id"])
+    return {"envs": envs, "network": net, "subnet": subnet}
 
+
+def test_management_host_exchanges_tcp_and_udp_with_o_hm0(cloud, management, compute_host, unique_name):
+    net, subnet = management["network"], management["subnet"]
     created = []
     try:
         sg = cloud.network.create_security_group(name=unique_name, description="mgmt data-plane test")
@@ -299,29 +340,53 @@ def test_management_host_exchanges_tcp_and_udp_with_o_hm0(cloud, compute_host, u
         add_host(name, port, subnet)
         created.append(("host", name))
         host_tool("serve", name, str(HTTP_PORT), f"mgmt {name}")
-        ip = port.fixed_ips[0]["ip_address"]
-
-        # From each controller, out of o-hm0's own address: a TCP exchange (HTTP GET) and a
-        # UDP one (datagram and reply). o-hm0's firewall lets the replies in as established
-        # traffic, like the amphora agent's answers to the worker.
-        client = (
-            "import socket, sys, urllib.request\n"
-            "src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])\n"
-            "s = socket.create_connection((dst, port), timeout=10, source_address=(src, 0))\n"
-            "s.sendall(b'GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n')\n"
-            "data = b''\n"
-            "while chunk := s.recv(4096):\n"
-            "    data += chunk\n"
-            "print(data.split(b'\\r\\n\\r\\n', 1)[1].decode().strip())\n"
-            "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-            "u.bind((src, 0)); u.settimeout(10)\n"
-            "u.sendto(b'heartbeat', (dst, port))\n"
-            "print(u.recvfrom(2048)[0].decode().strip())\n"
-        )
-        for controller, env in envs.items():
-            out = podman_exec(controller, "python3", "-c", client, env["HM_IP"], ip, str(HTTP_PORT),
-                              timeout=60).stdout.split("\n")
-            assert out[0] == f"mgmt {name}", (controller, out)
-            assert out[1] == f"mgmt {name}", (controller, out)
+        exchange_from_o_hm0(management["envs"], port.fixed_ips[0]["ip_address"], HTTP_PORT, HTTP_PORT,
+                            f"mgmt {name}")
     finally:
         delete_all(cloud, created)
+
+
+def test_vm_on_the_management_network_exchanges_tcp_and_udp_with_o_hm0(
+        cloud, management, tiny_image, compute_host, unique_name):
+    """What an amphora does: a VM on lb-mgmt-net (static address, no DHCP there, as amphorae
+    get theirs from the config drive) and the controllers talk TCP and UDP through its
+    virtio NIC, br-int, br-mgmt, the underlay and the controllers' br-int."""
+    net, subnet = management["network"], management["subnet"]
+    created = []
+    try:
+        sg = cloud.network.create_security_group(name=unique_name, description="mgmt VM test")
+        created.append(("security_group", sg.id))
+        for proto, number in (("tcp", GUEST_HTTP_PORT), ("udp", GUEST_UDP_PORT)):
+            cloud.network.create_security_group_rule(
+                security_group_id=sg.id, direction="ingress", ethertype="IPv4", protocol=proto,
+                port_range_min=number, port_range_max=number, remote_ip_prefix=subnet.cidr)
+        port = cloud.network.create_port(name=unique_name, network_id=net.id,
+                                         fixed_ips=[{"subnet_id": subnet.id}], security_group_ids=[sg.id])
+        created.append(("port", port.id))
+        ip = port.fixed_ips[0]["ip_address"]
+        prefix = ipaddress.ip_network(subnet.cidr).prefixlen
+        # the tiny disk image again, with the address on the kernel command line
+        image = cloud.image.create_image(
+            name=unique_name, filename=str(tiny_image["dir"] / "disk.img"), disk_format="raw", container_format="bare",
+            wait=True, kernel_id=tiny_image["kernel"].id, ramdisk_id=tiny_image["ramdisk"].id,
+            os_command_line=f"console=ttyS0 quiet panic=-1 testbed_ip={ip}/{prefix}")
+        created.append(("image", image.id))
+        server = cloud.compute.create_server(name=unique_name, image_id=image.id,
+                                             flavor_id=tiny_image["flavor"].id, networks=[{"port": port.id}])
+        created.append(("server", server.id))
+        cloud.compute.wait_for_server(server, status="ACTIVE", failures=["ERROR"], wait=300)
+        wait_for("the guest's static address on the console",
+                 lambda: f"TESTBED-TINY static {ip}/" in (cloud.compute.get_server_console_output(server)["output"] or ""),
+                 timeout=240, interval=3)
+        expect = f"tiny-vm {port.mac_address}"
+        wait_for("the guest to answer o-hm0", lambda: _try_exchange(management["envs"], ip, expect), timeout=60)
+    finally:
+        delete_all(cloud, created)
+
+
+def _try_exchange(envs, ip, expect):
+    try:
+        exchange_from_o_hm0(envs, ip, GUEST_HTTP_PORT, GUEST_UDP_PORT, expect)
+        return True
+    except AssertionError:
+        return False
