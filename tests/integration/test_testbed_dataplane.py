@@ -131,20 +131,26 @@ def tenant(cloud, unique_name):
 
 # -- the services ------------------------------------------------------------------------
 def test_compute_services_and_agents_are_up(cloud, compute_host):
-    services = {s.binary: s for s in cloud.compute.services(host=compute_host)}
-    assert services["nova-compute"].state == "up"
-    agents = {a.binary: a for a in cloud.network.agents(host=compute_host)}
-    assert agents["neutron-openvswitch-agent"].is_alive
-    assert agents["neutron-dhcp-agent"].is_alive
+    # a container restarted a moment ago reports within a report interval or two
+    def reporting():
+        services = {s.binary: s for s in cloud.compute.services(host=compute_host)}
+        agents = {a.binary: a for a in cloud.network.agents(host=compute_host)}
+        hypervisors = [h for h in cloud.compute.hypervisors(details=True) if h.name == compute_host]
+        ok = (services.get("nova-compute") is not None and services["nova-compute"].state == "up"
+              and all(b in agents and agents[b].is_alive
+                      for b in ("neutron-openvswitch-agent", "neutron-dhcp-agent"))
+              and hypervisors and hypervisors[0].state == "up")
+        return ok and agents
+    agents = wait_for("nova-compute, both agents and the hypervisor to report up", reporting, timeout=120)
     # the physnet of lb-mgmt-net and the userspace datapath, as the agent reports them
     conf = agents["neutron-openvswitch-agent"].configuration
     assert "mgmt" in conf["bridge_mappings"]
     assert conf["datapath_type"] == "netdev"
-    # the node is mapped into cell1 and placement knows its resources
-    hypervisors = [h for h in cloud.compute.hypervisors(details=True) if h.name == compute_host]
-    assert hypervisors and hypervisors[0].state == "up"
+    # placement knows the node and its resources
     providers = list(cloud.placement.resource_providers(name=compute_host))
     assert providers, "no resource provider for the compute node in placement"
+    inventory = {i.resource_class: i for i in cloud.placement.resource_provider_inventories(providers[0])}
+    assert {"VCPU", "MEMORY_MB", "DISK_GB"} <= set(inventory)
 
 
 # -- tenant hosts --------------------------------------------------------------------------
