@@ -294,10 +294,19 @@ class World:
         delete_lb(self.cloud, self.lb_id, timeout, call=self.api)
 
 
+UPLINK = "eth1"   # the management underlay (tests/testbed/controllers.yml): joins the br-ints
+
+
 @pytest.fixture(scope="module")
 def world(cloud, testbed_facts):
     w = World(cloud, testbed_facts)
+    # These tests count on CONTROLLER's br-int being an island: only its o-hm0 hears the
+    # fake amphora. The test bed joins every br-int (and the compute node's lb-mgmt-net)
+    # through the underlay: take CONTROLLER's uplink down for the module, up again after.
+    uplink = sh(CONTROLLER, f"ovs-vsctl port-to-br {UPLINK} 2>/dev/null || true") == "br-int"
     try:
+        if uplink:
+            sh(CONTROLLER, f"ip link set dev {UPLINK} down")
         api = cloud.load_balancer
         w.network = cloud.network.create_network(name=f"{w.prefix}-net")
         w.subnet = cloud.network.create_subnet(name=f"{w.prefix}-vip", network_id=w.network.id, ip_version=4,
@@ -317,6 +326,8 @@ def world(cloud, testbed_facts):
         yield w
     finally:
         errors = w.cleanup()
+        if uplink:
+            sh(CONTROLLER, f"ip link set dev {UPLINK} up")
         assert not errors, errors
 
 
