@@ -187,12 +187,24 @@ class CloudModule:
 
     def write(self, summary_of_write, write_call, /, *args, **kwargs):
         """Record a write and perform it unless in check mode. The two first parameters
-        are positional-only, so API keyword arguments such as `description` pass through."""
-        self.changed = True
+        are positional-only, so API keyword arguments such as `description` pass through.
+
+        A write the service refused outright (an HTTP 4xx answer: nothing was made) does
+        not count as a change; any other failure may have changed something and does."""
         self.writes.append(summary_of_write)
         if self.check_mode:
+            self.changed = True
             return None
-        return write_call(*args, **kwargs)
+        try:
+            result = write_call(*args, **kwargs)
+        except Exception as exc:
+            if refused(exc):
+                self.writes.remove(summary_of_write)
+            else:
+                self.changed = True
+            raise
+        self.changed = True
+        return result
 
     def exit(self, **result):
         result.setdefault("changed", self.changed)
@@ -226,6 +238,14 @@ class CloudModule:
                     last_state=to_dict(last))
             time.sleep(min(interval, max(deadline.remaining(), 0.05)))
         return last  # unreachable
+
+
+def refused(exc):
+    """Did the service refuse a request outright (HTTP 4xx), so that it changed nothing?"""
+    status = getattr(exc, "extra", {}).get("status_code") if isinstance(exc, ModuleError) else None
+    if status is None:
+        status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and 400 <= status < 500
 
 
 def to_dict(obj):

@@ -88,6 +88,25 @@ HEADER_NAME_RE = re.compile(r"\A[a-zA-Z0-9!#$%&'*+\-.^_`|~]+\Z")
 EXPECTED_CODES_RE = re.compile(r"^(\d{3}(\s*,\s*\d{3})*)$|^(\d{3}-\d{3})$")
 DN_FIELD_RE = re.compile(r"^([a-zA-Z][A-Za-z0-9-]*)$")
 LISTENER_REF_RE = re.compile(r"^([A-Za-z_]+):(\d+)$")
+# Octavia 19's own input rules (octavia/common/constants.py and validate.py): the value of
+# a HEADER, HOST_NAME, PATH or FILE_TYPE rule (no spaces unless the value is quoted), a
+# COOKIE rule's value, a session cookie name, a cipher string and a health check's domain.
+HEADER_VALUE_RE = re.compile(r"\A[a-zA-Z0-9!\"#$%&'()*+,\-./:;<=>?@\[\]^_`{|}~\\]+\Z")
+QUOTED_HEADER_VALUE_RE = re.compile(r"\A\"[a-zA-Z0-9 \t!\"#$%&'()*+,\-./:;<=>?@\[\]^_`{|}~\\]*\"\Z")
+COOKIE_VALUE_RE = re.compile(r"\A[a-zA-Z0-9!#$%&'()*+,\-./:<=>?@\[\]^_`{|}~]+\Z")
+BAD_COOKIE_NAME_RE = re.compile(r"[\x00-\x20\x22\x28-\x29\x2c\x2f\x3a-\x40\x5b-\x5d\x7b\x7d\x7f]|\s")
+CIPHERS_RE = re.compile(r"\A[A-Za-z0-9\-+!:@=_.]+\Z")
+DOMAIN_NAME_RE = re.compile(r"^(?=.{1,253}\.?$)(?:(?!-|[^.]+_)[A-Za-z0-9-_]{1,63}(?<!-)(?:\.|$))+$")
+URL_BAD_CHARS_RE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+# Octavia's string limits: names, descriptions, tags, key manager URIs and rule keys and
+# values are at most 255 characters; cipher strings 2048.
+MAX_STRING = 255
+MAX_CIPHERS = 2048
+# The amphora provider (also called octavia) balances with these algorithms only.
+AMPHORA_PROVIDERS = ("amphora", "octavia", "amphorav2")
+AMPHORA_LB_ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP")
+# L7 policies work on these listener protocols only (the amphora driver refuses others).
+L7_LISTENER_PROTOCOLS = ("HTTP", "TERMINATED_HTTPS")
 
 
 def is_uuid(value):
@@ -127,12 +146,14 @@ class Field:
     check      extra value check: port, ip, cidr, url, url_path, expected_codes, uuid
     subset     dicts compare on the keys the task gives (session_persistence)
     ordered    lists compare in order (alpn_protocols); other lists compare as sets
+    max_length longest string (or list element, or dict value) Octavia accepts
+    nonempty   an empty string (an identifying name) or an empty list is refused
     """
 
     def __init__(self, name, type="str", api=None, doc="", updatable=True, required=False,
                  create_required=False, default=None, choices=None, elements=None, ordered=False,
                  minimum=None, maximum=None, check=None, ref=None, aliases=None, subset=False,
-                 suboptions=None, no_log=None):
+                 suboptions=None, no_log=None, max_length=MAX_STRING, nonempty=False):
         self.name = name
         self.type = type
         self.api = api or name
@@ -152,6 +173,8 @@ class Field:
         self.subset = subset
         self.suboptions = suboptions
         self.no_log = no_log
+        self.max_length = max_length
+        self.nonempty = nonempty
 
     # -- input ------------------------------------------------------------------------
     def coerce(self, value, path):
@@ -163,6 +186,8 @@ class Field:
                 value = [v.strip() for v in value.split(",") if v.strip()]
             if not isinstance(value, (list, tuple)):
                 raise Invalid("%s: must be a list, got %r" % (path, value))
+            if not value and self.nonempty:
+                raise Invalid("%s: must not be an empty list (leave the option out to get Octavia's default)" % path)
             items = [self._scalar(item, self.elements or "str", "%s[%d]" % (path, i))
                      for i, item in enumerate(value)]
             if not self.ordered:
@@ -180,7 +205,10 @@ class Field:
                 for sub in self.suboptions:
                     out[sub.name] = sub.coerce(value.get(sub.name), join_path(path, sub.name))
                 return out
-            return {str(k): self._header_value(v) for k, v in value.items()}
+            out = {str(k): self._header_value(v) for k, v in value.items()}
+            for key, item in out.items():
+                self._length(item, "%s.%s" % (path, key))
+            return out
         return self._scalar(value, self.type, path)
 
     @staticmethod
@@ -211,6 +239,9 @@ class Field:
             if isinstance(value, (dict, list, tuple)):
                 raise Invalid("%s: must be a string, got %r" % (path, value))
             value = str(value)
+            if self.nonempty and self.type == "str" and not value.strip():
+                raise Invalid("%s: must not be empty (it identifies the object)" % path)
+            self._length(value, path)
         if self.choices is not None:
             value = self._choice(value, path)
         if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
@@ -220,6 +251,10 @@ class Field:
         if self.check:
             value = CHECKS[self.check](value, path)
         return value
+
+    def _length(self, value, path):
+        if self.max_length is not None and len(value) > self.max_length:
+            raise Invalid("%s: is %d characters long; Octavia takes at most %d" % (path, len(value), self.max_length))
 
     def _choice(self, value, path):
         for choice in self.choices:
@@ -291,8 +326,8 @@ def _check_cidr(value, path):
 
 
 def _check_url(value, path):
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
-        raise Invalid("%s: %r is not an http(s) URL" % (path, value))
+    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value) or URL_BAD_CHARS_RE.search(value):
+        raise Invalid("%s: %r is not an http(s) URL (no spaces or control characters)" % (path, value))
     return value
 
 
@@ -314,6 +349,33 @@ def _check_uuid(value, path):
     return value
 
 
+def _check_ciphers(value, path):
+    if not CIPHERS_RE.match(value):
+        raise Invalid("%s: %r is not an OpenSSL cipher string: Octavia takes letters, digits and - + ! : @ = _ . "
+                      "only (no spaces; separate ciphers with ':')" % (path, value))
+    return value
+
+
+def _check_domain_name(value, path):
+    if not DOMAIN_NAME_RE.match(value):
+        raise Invalid("%s: %r is not a domain name" % (path, value))
+    return value
+
+
+def _check_cookie_name(value, path):
+    if BAD_COOKIE_NAME_RE.search(value):
+        raise Invalid("%s: %r is not a cookie name (no spaces, quotes, separators such as , ; / = or brackets)"
+                      % (path, value))
+    return value
+
+
+def _check_netmask(value, path):
+    try:
+        return ipaddress.ip_address(str(value).strip()).compressed
+    except ValueError:
+        raise Invalid("%s: %r is not a netmask written as an address (for example 255.255.255.0)" % (path, value)) from None
+
+
 CHECKS = {
     "port": _check_port,
     "ip": _check_ip,
@@ -322,6 +384,10 @@ CHECKS = {
     "url_path": _check_url_path,
     "expected_codes": _check_expected_codes,
     "uuid": _check_uuid,
+    "ciphers": _check_ciphers,
+    "domain_name": _check_domain_name,
+    "cookie_name": _check_cookie_name,
+    "netmask": _check_netmask,
 }
 
 
@@ -427,7 +493,7 @@ def _common(kind):
 LOADBALANCER = Spec(
     "loadbalancer", "load balancer", "loadbalancer", "loadbalancers", "/lbaas/loadbalancers",
     [
-        Field("name", required=True, updatable=False,
+        Field("name", required=True, updatable=False, nonempty=True,
               doc="Name of the load balancer; a load balancer is found by name (or ID) in the project."),
         Field("description", default="", doc="Description of the load balancer."),
         Field("vip_subnet", api="vip_subnet_id", updatable=False,
@@ -478,10 +544,11 @@ LISTENER = Spec(
               doc="Time to wait for more TCP packets for content inspection, in milliseconds."),
         Field("allowed_cidrs", "list", elements="str", check="cidr", default=[],
               doc="Source CIDRs allowed to connect; empty means everyone."),
-        Field("tls_ciphers", doc="OpenSSL cipher string of a C(TERMINATED_HTTPS) listener."),
-        Field("tls_versions", "list", elements="str", choices=TLS_VERSIONS,
+        Field("tls_ciphers", check="ciphers", max_length=MAX_CIPHERS,
+              doc="OpenSSL cipher string of a C(TERMINATED_HTTPS) listener."),
+        Field("tls_versions", "list", elements="str", choices=TLS_VERSIONS, nonempty=True,
               doc="TLS protocol versions of a C(TERMINATED_HTTPS) listener."),
-        Field("alpn_protocols", "list", elements="str", choices=ALPN_PROTOCOLS, ordered=True,
+        Field("alpn_protocols", "list", elements="str", choices=ALPN_PROTOCOLS, ordered=True, nonempty=True,
               doc="ALPN protocols to offer, in order of preference."),
         Field("hsts_max_age", "int", minimum=0, doc="Enables HTTP Strict Transport Security with this max-age."),
         Field("hsts_include_subdomains", "bool", default=False, doc="Adds C(includeSubDomains) to the HSTS header."),
@@ -494,15 +561,15 @@ LISTENER = Spec(
 
 SESSION_PERSISTENCE = [
     Field("type", choices=SESSION_PERSISTENCE_TYPES, doc="Persistence type; omit it to remove session persistence."),
-    Field("cookie_name", doc="Cookie name, for C(APP_COOKIE)."),
+    Field("cookie_name", check="cookie_name", doc="Cookie name, for C(APP_COOKIE)."),
     Field("persistence_timeout", "int", minimum=0, doc="Timeout in seconds, for UDP and SCTP pools."),
-    Field("persistence_granularity", doc="Netmask of the source address, for UDP and SCTP pools."),
+    Field("persistence_granularity", check="netmask", doc="Netmask of the source address, for UDP and SCTP pools."),
 ]
 
 POOL = Spec(
     "pool", "pool", "pool", "pools", "/lbaas/pools",
     [
-        Field("name", required=True, updatable=False,
+        Field("name", required=True, updatable=False, nonempty=True,
               doc="Name of the pool; it identifies the pool in its load balancer."),
         Field("description", default="", doc="Description of the pool."),
         Field("protocol", choices=POOL_PROTOCOLS, required=True, updatable=False,
@@ -515,9 +582,10 @@ POOL = Spec(
         Field("tls_container_ref", doc="Key manager URI of the client certificate presented to members."),
         Field("ca_tls_container_ref", doc="Key manager URI of the CA that signs the members' certificates."),
         Field("crl_container_ref", doc="Key manager URI of the revocation list for the members' certificates."),
-        Field("tls_ciphers", doc="OpenSSL cipher string towards the members."),
-        Field("tls_versions", "list", elements="str", choices=TLS_VERSIONS, doc="TLS versions towards the members."),
-        Field("alpn_protocols", "list", elements="str", choices=ALPN_PROTOCOLS, ordered=True,
+        Field("tls_ciphers", check="ciphers", max_length=MAX_CIPHERS, doc="OpenSSL cipher string towards the members."),
+        Field("tls_versions", "list", elements="str", choices=TLS_VERSIONS, nonempty=True,
+              doc="TLS versions towards the members."),
+        Field("alpn_protocols", "list", elements="str", choices=ALPN_PROTOCOLS, ordered=True, nonempty=True,
               doc="ALPN protocols towards the members, in order of preference."),
     ] + _common("pool"),
     children=[Child("members", "member", doc="Members of the pool, matched on address and protocol_port."),
@@ -564,7 +632,7 @@ HEALTH_MONITOR = Spec(
         Field("expected_codes", check="expected_codes", default=_hm_http_default("200"),
               doc="Status codes that mean healthy: C(200), C(200,202) or C(200-204)."),
         Field("http_version", "float", choices=HM_HTTP_VERSIONS, doc="HTTP version of the probes."),
-        Field("domain_name", doc="Host header of HTTP 1.1 probes."),
+        Field("domain_name", check="domain_name", doc="Host header of HTTP 1.1 probes."),
         Field("name", default="", doc="Name of the health monitor."),
     ] + _common("health monitor"),
     parent_field="pool_id",
@@ -821,6 +889,18 @@ class Validator:
             for name in ("tls_ciphers", "tls_versions", "alpn_protocols", "hsts_max_age"):
                 if obj.get(name):
                     self.error(p(name), "%s listeners do not support TLS options" % proto)
+        elif proto != "TERMINATED_HTTPS":
+            # Octavia only applies them where it terminates TLS; elsewhere they would be
+            # stored and silently ignored (HSTS: refused)
+            for name in ("tls_ciphers", "tls_versions", "alpn_protocols"):
+                if obj.get(name) and not (proto == "PROMETHEUS" and tls_refs):
+                    self.error(p(name), "only TERMINATED_HTTPS listeners use %s, not %s" % (name, proto))
+        if proto != "TERMINATED_HTTPS" and proto not in LVS_PROTOCOLS:
+            if obj.get("hsts_max_age") is not None:
+                self.error(p("hsts_max_age"), "HSTS is only for TERMINATED_HTTPS listeners, not %s" % proto)
+            for name in ("hsts_include_subdomains", "hsts_preload"):
+                if obj.get(name):
+                    self.error(p(name), "HSTS is only for TERMINATED_HTTPS listeners, not %s" % proto)
         if (obj.get("hsts_include_subdomains") or obj.get("hsts_preload")) and obj.get("hsts_max_age") is None:
             self.error(p("hsts_max_age"), "hsts_include_subdomains and hsts_preload need hsts_max_age")
         if proto == "PROMETHEUS":
@@ -828,6 +908,8 @@ class Validator:
                 self.error(p("default_pool"), "PROMETHEUS listeners cannot have a pool")
             if obj.get("l7policies"):
                 self.error(p("l7policies"), "PROMETHEUS listeners cannot have L7 policies")
+        if obj.get("l7policies") and proto not in L7_LISTENER_PROTOCOLS + ("PROMETHEUS",):
+            self.error(p("l7policies"), "L7 policies only work on HTTP and TERMINATED_HTTPS listeners, not %s" % proto)
         pool = obj.get("default_pool")
         if pools and isinstance(pool, str) and pool in pools:
             self.pool_for_listener(proto, pools[pool], p("default_pool"), pool)
@@ -958,6 +1040,12 @@ class Validator:
                 re.compile(value)
             except re.error as exc:
                 self.error(p("value"), "is not a valid regular expression (%s)" % exc)
+        elif value and rtype == "COOKIE" and not COOKIE_VALUE_RE.match(value):
+            self.error(p("value"), "%r is not a cookie value Octavia accepts (no spaces, quotes, commas or ;)" % value)
+        elif value and rtype in ("HEADER", "HOST_NAME", "PATH", "FILE_TYPE") \
+                and not (HEADER_VALUE_RE.match(value) or QUOTED_HEADER_VALUE_RE.match(value)):
+            self.error(p("value"), "%r has a space or a character Octavia does not accept in a %s value; "
+                                   "put the whole value in double quotes to match spaces" % (value, rtype))
         if not value:
             self.error(p("value"), "must not be empty")
         if re.search(r"[\r\n]", value) or (key and re.search(r"[\r\n]", key)):
@@ -1071,6 +1159,16 @@ def desire_tree(params, validator=None):
         _name_list_dupes(v, listeners,
                          lambda li: "%s/%s" % listener_key(li) if li.get("protocol_port") is not None else None,
                          "listeners", "listener port")
+    if lb is not None:
+        check_algorithms(v, lb.get("provider"), pools)
+    allow_empty = bool(params.get("allow_empty"))
+    if not allow_empty:
+        if listeners == [] and params.get("purge_listeners", True):
+            _empty_error(v, "listeners", "listener of the load balancer")
+        if pools_given and params.get("pools") == [] and params.get("purge_pools", True):
+            _empty_error(v, "pools", "pool of the load balancer that no listener uses")
+        for item in (listeners or []) + pools:
+            check_empty_lists(v, item, allow_empty)
     if params.get("purge_pools", True) and pools_given:
         referenced = _referenced_pools(listeners)
         for name, where in referenced:
@@ -1079,6 +1177,30 @@ def desire_tree(params, validator=None):
     v.raise_if_any()
     return {"loadbalancer": lb, "listeners": listeners, "pools": pools if (pools_given or pools) else None,
             "pools_given": pools_given}
+
+
+# An empty list given by accident (an undefined inventory group, a filter that matched
+# nothing) would delete every child it manages: that takes `allow_empty: true`.
+EMPTY_PURGES = (("members", "member of the pool"), ("l7policies", "L7 policy of the listener"),
+                ("rules", "rule of the L7 policy"))
+ALLOW_EMPTY_OPTION = {"type": "bool", "default": False}
+
+
+def _empty_error(validator, path, what):
+    validator.error(path, "an empty list deletes every %s; set allow_empty: true if that is what you mean "
+                          "(leave the list out to manage nothing there)" % what)
+
+
+def check_empty_lists(validator, obj, allow):
+    """Refuse an empty list that would purge every child of `obj` (and below)."""
+    if allow or not isinstance(obj, dict):
+        return
+    for name, what in EMPTY_PURGES:
+        items = obj.get(name)
+        if items == [] and not (name == "members" and obj.get("additive_only")):
+            _empty_error(validator, join_path(obj.get("_path", ""), name), what)
+        for item in items or []:
+            check_empty_lists(validator, item, allow)
 
 
 def _referenced_pools(listeners):
@@ -1090,6 +1212,59 @@ def _referenced_pools(listeners):
             if policy.get("redirect_pool"):
                 refs.append((policy["redirect_pool"], join_path(policy["_path"], "redirect_pool")))
     return refs
+
+
+def vip_addresses(lb):
+    """The VIP addresses of an existing load balancer (its VIP and additional VIPs)."""
+    found = [lb.get("vip_address")] + [v.get("ip_address") for v in lb.get("additional_vips") or [] if isinstance(v, dict)]
+    return [a for a in found if a and _is_ip(a)]
+
+
+def check_cidrs_for_vip(validator, listeners, addresses):
+    """allowed_cidrs of another IP version than every VIP: Octavia refuses them on a
+    listener of an existing load balancer, and a fully populated create would keep
+    them without effect."""
+    versions = {ipaddress.ip_address(a).version for a in addresses if _is_ip(a)}
+    if not versions:
+        return
+    for li in listeners or []:
+        for cidr in li.get("allowed_cidrs") or []:
+            version = ipaddress.ip_network(cidr, strict=False).version
+            if version not in versions:
+                validator.error(join_path(li.get("_path", ""), "allowed_cidrs"),
+                                "%s is an IPv%d CIDR but the load balancer's VIP is IPv%s"
+                                % (cidr, version, "/".join(str(v) for v in sorted(versions))))
+
+
+def check_algorithms(validator, provider, pools):
+    """Algorithms the provider cannot balance with (the amphora provider has no
+    SOURCE_IP_PORT; a fully populated create would accept it and fail later)."""
+    if (provider or "").lower() not in AMPHORA_PROVIDERS:
+        return
+    for pool in pools or []:
+        algorithm = pool.get("lb_algorithm")
+        if algorithm and algorithm not in AMPHORA_LB_ALGORITHMS:
+            validator.error(join_path(pool.get("_path", ""), "lb_algorithm"),
+                            "the %s provider does not support %s (it takes %s)"
+                            % (provider, algorithm, ", ".join(AMPHORA_LB_ALGORITHMS)))
+
+
+def check_vip_address(validator, address, subnets, field="vip_address"):
+    """A fixed VIP address must be a usable host address of the VIP subnet (or of one
+    subnet of the VIP network)."""
+    ip = ipaddress.ip_address(address)
+    nets = [ipaddress.ip_network(sub["cidr"], strict=False) for sub in subnets if sub and sub.get("cidr")]
+    if not nets:
+        return
+    inside = [net for net in nets if ip.version == net.version and ip in net]
+    if not inside:
+        validator.error(field, "%s is not in %s (%s)" % (address, "the VIP subnet" if len(nets) == 1 else "any subnet of the VIP network",
+                                                       ", ".join(str(n) for n in nets)))
+        return
+    net = inside[0]
+    if ip.version == 4 and net.prefixlen < 31 and ip in (net.network_address, net.broadcast_address):
+        validator.error(field, "%s is the %s address of %s, not a host address"
+                        % (address, "network" if ip == net.network_address else "broadcast", net))
 
 
 def desire(kind, params, creating=False, validator=None, extra=()):
@@ -1121,6 +1296,7 @@ def desire(kind, params, creating=False, validator=None, extra=()):
                  "l7policy": v.l7policy, "l7rule": v.l7rule}.get(kind)
         if check is not None:
             check(obj)
+        check_empty_lists(v, obj, bool(params.get("allow_empty")))
         if kind == "listener":
             for j, policy in enumerate(obj.get("l7policies") or []):
                 if policy.get("position") is None:
@@ -1219,6 +1395,7 @@ class OctaviaApi:
         self.reads = 0
         self.writes = 0
         self._lock = threading.Lock()
+        self.neutron_seen = {}
 
     def calls(self):
         return {"writes": self.writes, "reads": self.reads}
@@ -1349,7 +1526,24 @@ class OctaviaApi:
         items = self.list("/%ss" % resource, "%ss" % resource, {"name": ref}, service="network")
         if len(items) != 1:
             raise ModuleError("%s: %s %s %s" % (field, resource, ref, "not found" if not items else "is ambiguous, use the ID"))
+        self.neutron_seen[(resource, items[0]["id"])] = items[0]
         return items[0]["id"]
+
+    def neutron_object(self, resource, obj_id):
+        """A Neutron object by ID (the one a name lookup found costs no call)."""
+        if (resource, obj_id) not in self.neutron_seen:
+            found = self.request("GET", "/%ss/%s" % (resource, obj_id), missing_ok=True, what="read %s %s" % (resource, obj_id),
+                                 service="network")
+            self.neutron_seen[(resource, obj_id)] = (found or {}).get(resource)
+        return self.neutron_seen[(resource, obj_id)]
+
+    def default_provider(self):
+        """The provider a load balancer without `provider` gets, when Octavia makes it
+        knowable: every enabled provider is the amphora one (under any of its names)."""
+        names = {(p.get("name") or "").lower() for p in self.list("/lbaas/providers", "providers")}
+        if names and names <= set(AMPHORA_PROVIDERS):
+            return "amphora"
+        return None
 
 
 def _json(resp):
@@ -1933,6 +2127,9 @@ class Planner:
                 self.v.raise_if_any()
         pkey = (str(listener_id), key if key is not None else want.get("name") or want.get("position"))
         if have is None:
+            if listener_protocol and listener_protocol not in L7_LISTENER_PROTOCOLS:
+                raise ModuleError("listener: L7 policies only work on HTTP and TERMINATED_HTTPS listeners, not %s (%s)"
+                                  % (listener_protocol, parent))
             self.require_create("l7policy", want, what)
             body = L7POLICY.body(want, refs=self._refs(join_path(path, "redirect_pool")))
             body["listener_id"] = listener_id

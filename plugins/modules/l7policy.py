@@ -26,6 +26,12 @@ options:
     description:
       - "The administrative state of the policy; C(false) takes it out of service."
     type: bool
+  allow_empty:
+    description:
+      - "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task
+        fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."
+    type: bool
+    default: false
   description:
     description:
       - Description of the policy.
@@ -190,6 +196,7 @@ plan:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    ALLOW_EMPTY_OPTION,
     L7POLICY,
     STATE_OPTION,
     LbaasModule,
@@ -210,6 +217,7 @@ class L7PolicyModule(LbaasModule):
         listener=dict(type="str", required=True),
         **object_options("l7policy"),
         rules=rules_option(),
+        allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
     module_kwargs = dict(required_one_of=[("name", "position")])

@@ -31,6 +31,12 @@ options:
     description:
       - "The administrative state of the load balancer; C(false) takes it out of service."
     type: bool
+  allow_empty:
+    description:
+      - "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task
+        fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."
+    type: bool
+    default: false
   availability_zone:
     description:
       - Octavia availability zone (name).
@@ -653,6 +659,8 @@ plan:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    ALLOW_EMPTY_OPTION,
+    AMPHORA_LB_ALGORITHMS,
     LOADBALANCER,
     STATE_OPTION,
     Current,
@@ -660,6 +668,10 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     ModuleError,
     Op,
     Ref,
+    Validator,
+    check_algorithms,
+    check_cidrs_for_vip,
+    check_vip_address,
     desire_tree,
     graph_body,
     label,
@@ -668,6 +680,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     public,
     tree_options,
     tree_plan,
+    vip_addresses,
 )
 
 
@@ -679,6 +692,7 @@ class LoadBalancerModule(LbaasModule):
         purge_pools=dict(type="bool", default=True),
         cascade=dict(type="bool", default=True),
         failover=dict(type="bool", default=False),
+        allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
 
@@ -696,6 +710,10 @@ class LoadBalancerModule(LbaasModule):
             ops, current = self.create(desired, resolved), None
             self.before, self.after = {}, predict_tree(desired)
         else:
+            checks = Validator()
+            check_cidrs_for_vip(checks, desired.get("listeners"), vip_addresses(lb))
+            check_algorithms(checks, lb.get("provider"), desired.get("pools"))
+            checks.raise_if_any()
             current = Current(self.api, lb).prefetch(desired)
             ops, self.before, self.after = tree_plan(desired, current, p["purge_listeners"], p["purge_pools"], resolved)
         if p["failover"]:
@@ -743,6 +761,7 @@ class LoadBalancerModule(LbaasModule):
     def create(self, desired, resolved):
         if not any(resolved.get(k) for k in ("vip_subnet", "vip_network", "vip_port")):
             raise ModuleError("To create load balancer %s give vip_subnet, vip_network or vip_port" % self.params["name"])
+        self.check_new(desired, resolved)
         body = graph_body(desired, resolved)
         inner = body["loadbalancer"]
         members = sum(len(pool.get("members") or []) for pool in inner.get("pools") or [])
@@ -750,6 +769,40 @@ class LoadBalancerModule(LbaasModule):
             len(inner.get("listeners") or []), len(inner.get("pools") or []), members)
         return [Op("create", "loadbalancer", label("loadbalancer", desired["loadbalancer"]), "POST", "/lbaas/loadbalancers",
                    body, record=("loadbalancer", None), resource="loadbalancer", summary=summary)]
+
+    def check_new(self, desired, resolved):
+        """What only the cloud can tell, for a new load balancer, before its create: the
+        fixed VIP address against the VIP subnet, allowed_cidrs against the VIP's IP
+        version, the algorithms against the provider. Reads only when those are given."""
+        want = desired["loadbalancer"]
+        listeners = desired.get("listeners") or []
+        pools = desired.get("pools") or []
+        checks = Validator()
+        cidrs = any(li.get("allowed_cidrs") for li in listeners)
+        if want.get("vip_address") or cidrs:
+            subnets, addresses = [], []
+            if resolved.get("vip_subnet"):
+                subnet = self.api.neutron_object("subnet", resolved["vip_subnet"])
+                subnets = [subnet] if subnet else []
+            elif resolved.get("vip_network"):
+                subnets = self.api.list("/subnets", "subnets", {"network_id": resolved["vip_network"]}, service="network")
+            elif resolved.get("vip_port"):
+                port = self.api.neutron_object("port", resolved["vip_port"]) or {}
+                addresses = [ip.get("ip_address") for ip in port.get("fixed_ips") or []]
+            if want.get("vip_address"):
+                check_vip_address(checks, want["vip_address"], subnets)
+                addresses = [want["vip_address"]]
+            elif subnets:
+                # Octavia picks an IPv4 subnet of a VIP network when there is one
+                versions = {s.get("ip_version") for s in subnets}
+                addresses = ["0.0.0.0" if 4 in versions else "::"]
+            if cidrs:
+                check_cidrs_for_vip(checks, listeners, addresses)
+        provider = want.get("provider")
+        if not provider and any(pool.get("lb_algorithm") not in AMPHORA_LB_ALGORITHMS + (None,) for pool in pools):
+            provider = self.api.default_provider()
+        check_algorithms(checks, provider, pools)
+        checks.raise_if_any()
 
     def resolve_names(self):
         """VIP subnet/network/port and flavor given by name → IDs (IDs cost no call)."""

@@ -31,6 +31,12 @@ options:
     description:
       - "The administrative state of the member; C(false) takes it out of service."
     type: bool
+  allow_empty:
+    description:
+      - "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task
+        fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."
+    type: bool
+    default: false
   backup:
     description:
       - A backup member only gets traffic when all others are down.
@@ -220,6 +226,7 @@ plan:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    ALLOW_EMPTY_OPTION,
     MEMBER,
     STATE_OPTION,
     LbaasModule,
@@ -245,6 +252,7 @@ class MemberModule(LbaasModule):
         **object_options("member"),
         members=members_option(),
         additive_only=dict(type="bool", default=True),
+        allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
     module_kwargs = dict(
@@ -259,6 +267,9 @@ class MemberModule(LbaasModule):
             extra = [name for name in MEMBER.fields if p.get(name) is not None]
             if extra:
                 raise ModuleError("%s: with members, give the member options in each item of members" % ", ".join(extra))
+            if p["members"] == [] and p["state"] == "present" and not p["additive_only"] and not p["allow_empty"]:
+                raise ModuleError("members: an empty list with additive_only false deletes every member of the pool; "
+                                  "set allow_empty: true if that is what you mean")
             self.wanted = desire_members(p["members"])
         else:
             self.want = desire("member", p, creating=p["state"] == "present")

@@ -27,6 +27,12 @@ options:
     description:
       - "The administrative state of the pool; C(false) takes it out of service."
     type: bool
+  allow_empty:
+    description:
+      - "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task
+        fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."
+    type: bool
+    default: false
   alpn_protocols:
     description:
       - ALPN protocols towards the members, in order of preference.
@@ -329,6 +335,7 @@ plan:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    ALLOW_EMPTY_OPTION,
     CHILD_EXTRA,
     POOL,
     STATE_OPTION,
@@ -337,6 +344,8 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     Op,
     Planner,
     Ref,
+    Validator,
+    check_algorithms,
     desire,
     healthmonitor_option,
     label,
@@ -354,6 +363,7 @@ class PoolModule(LbaasModule):
         members=members_option(),
         additive_only=dict(type="bool", default=False),
         healthmonitor=healthmonitor_option(),
+        allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
     module_kwargs = dict(required_if=[("state", "present", ("protocol",))])
@@ -376,6 +386,9 @@ class PoolModule(LbaasModule):
             self.finish(changed=have is not None, pool=have, id=have["id"] if have else None)
             return
         want = self.want
+        checks = Validator()
+        check_algorithms(checks, lb.get("provider"), [want])
+        checks.raise_if_any()
         planner = Planner(current)
         listener = current.find_listener(p["listener"]) if p["listener"] else None
         if p["listener"] and listener is None:

@@ -180,8 +180,8 @@ def test_listener_module(run_module, fake):
     assert not run_module(listener, args)["changed"]
     changed = run_module(listener, dict(args, connection_limit=10), check=True, diff=True)
     assert changed["changed"] and changed["diff"]["before"]["connection_limit"] == -1
-    refused = run_module(listener, dict(args, protocol="TCP"), expect_fail=True)
-    assert "protocol" in refused["msg"]
+    refused = run_module(listener, dict(args, protocol="TCP", l7policies=None), expect_fail=True)
+    assert "Cannot change protocol" in refused["msg"]
     gone = run_module(listener, {"loadbalancer": "web", "protocol_port": 81, "state": "absent"})
     assert gone["changed"]
 
