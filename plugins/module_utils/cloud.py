@@ -170,8 +170,19 @@ class CloudModule:
     def run(self):
         raise NotImplementedError
 
+    # Options that are a number of seconds and mean nothing at 0 or below (a wait that
+    # has timed out before it starts, a socket that cannot wait at all).
+    POSITIVE_OPTIONS = ("timeout", "api_timeout", "url_timeout")
+
+    def check_positive(self):
+        for name in self.POSITIVE_OPTIONS:
+            value = self.params.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+                raise ModuleError("%s: must be a number of seconds above 0, got %s" % (name, value))
+
     def __call__(self):
         try:
+            self.check_positive()
             self.validate()
             self.run()
         except ModuleError as exc:
