@@ -178,7 +178,7 @@ class CloudModule:
         for name in self.POSITIVE_OPTIONS:
             value = self.params.get(name)
             if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
-                raise ModuleError("%s: must be a number of seconds above 0, got %s" % (name, value))
+                raise ModuleError("%s: must be more than 0 (seconds), got %s" % (name, value))
 
     def __call__(self):
         try:

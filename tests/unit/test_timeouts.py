@@ -21,7 +21,7 @@ from lbaas_data import tree
 ])
 def test_timeout_not_above_zero_is_refused_before_any_call(run_module, fake, module, args, option):
     result = run_module(module, args, expect_fail=True)
-    assert result["msg"].startswith("%s: must be a number of seconds above 0" % option), result["msg"]
+    assert result["msg"].startswith("%s: must be more than 0 (seconds)" % option), result["msg"]
     assert fake.log == []
     assert result.get("changed") is not True
 
