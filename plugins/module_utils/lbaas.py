@@ -1388,7 +1388,7 @@ class OctaviaApi:
     # once, and a no-op run is mostly waiting for answers.
     READERS = 4
 
-    def __init__(self, conn, deadline=None, sleep=None):
+    def __init__(self, conn, deadline=None, sleep=None, project=None):
         self.conn = conn
         self.deadline = deadline or Deadline(600)
         self.sleep = sleep or time.sleep
@@ -1396,6 +1396,31 @@ class OctaviaApi:
         self.writes = 0
         self._lock = threading.Lock()
         self.neutron_seen = {}
+        # Name lookups are scoped to one project: `project` is a function giving its ID
+        # (the task's `project` option, or the project the caller is logged in to), asked
+        # once, on the first lookup. None: no scope (unit tests of the pure parts).
+        self._project_of = project
+        self._project = None
+        self._scope_lock = threading.Lock()
+
+    def project_id(self):
+        if self._project_of is None:
+            return None
+        with self._scope_lock:
+            if self._project is None:
+                self._project = self._project_of()
+        return self._project
+
+    def scoped(self, params=None):
+        """Query parameters limited to the project of the task (an admin otherwise sees,
+        and would match by name, every project's objects)."""
+        params = dict(params or {})
+        if any(params.get(parent) for parent in ("loadbalancer_id", "listener_id", "pool_id")):
+            return params     # children of a parent the task found (or gave by ID)
+        project = self.project_id()
+        if project:
+            params.setdefault("project_id", project)
+        return params
 
     def calls(self):
         return {"writes": self.writes, "reads": self.reads}
@@ -1504,11 +1529,11 @@ class OctaviaApi:
             found = self.get_loadbalancer(ref)
             if found:
                 return found
-        items = self.list("/lbaas/loadbalancers", "loadbalancers", {"name": ref})
+        items = self.list("/lbaas/loadbalancers", "loadbalancers", self.scoped({"name": ref}))
         items = [i for i in items if i.get("provisioning_status") != "DELETED"]
         if len(items) > 1:
-            raise ModuleError("%d load balancers are named %s; use the ID" % (len(items), ref),
-                              ids=[i["id"] for i in items])
+            raise ModuleError("%d load balancers are named %s in project %s; use the ID"
+                              % (len(items), ref, self.project_id() or "(any)"), ids=[i["id"] for i in items])
         return items[0] if items else None
 
     def find_flavor(self, ref):
@@ -1523,11 +1548,23 @@ class OctaviaApi:
         """A Neutron network, subnet or port by name → its ID (an ID is used as is)."""
         if is_uuid(ref):
             return ref
-        items = self.list("/%ss" % resource, "%ss" % resource, {"name": ref}, service="network")
+        items = self.list("/%ss" % resource, "%ss" % resource, self.scoped({"name": ref}), service="network")
+        if not items and self.project_id() and resource in ("network", "subnet"):
+            # not the project's own: a network (or a subnet of one) that is shared with
+            # every project or external, as the project itself would see it
+            others = self.list("/%ss" % resource, "%ss" % resource, {"name": ref}, service="network")
+            items = [item for item in others if self._open_to_all(resource, item)]
         if len(items) != 1:
-            raise ModuleError("%s: %s %s %s" % (field, resource, ref, "not found" if not items else "is ambiguous, use the ID"))
+            where = " in project %s" % self.project_id() if self.project_id() else ""
+            raise ModuleError("%s: %s %s %s" % (field, resource, ref, ("not found%s (nor shared)" % where) if not items
+                                                else "is ambiguous%s, use the ID" % where))
         self.neutron_seen[(resource, items[0]["id"])] = items[0]
         return items[0]["id"]
+
+    def _open_to_all(self, resource, item):
+        if resource == "subnet":
+            item = self.neutron_object("network", item.get("network_id")) or {}
+        return bool(item.get("shared") or item.get("router:external"))
 
     def neutron_object(self, resource, obj_id):
         """A Neutron object by ID (the one a name lookup found costs no call)."""
@@ -2467,10 +2504,33 @@ def batch_members_body(wanted, current=(), additive_only=False):
 # The module base: connection, execution of a plan, results
 # ---------------------------------------------------------------------------------------
 
+PROJECT_OPTION = {"type": "str"}
+
+
 class ParentLookup:
     """Find an object's parents given by name or ID. Names are looked up inside the
     parent (a pool name in its load balancer, a policy name in its listener); an ID
-    alone is enough, its parents are read from it."""
+    alone is enough, its parents are read from it. A load balancer's name is looked up
+    in one project only: the task's `project`, or the caller's own."""
+
+    def scope_project(self):
+        """The ID of the project name lookups are limited to."""
+        wanted = self.params.get("project")
+        if not wanted:
+            project = getattr(self.conn, "current_project_id", None)
+            if not project:
+                raise ModuleError("Cannot tell which project the credentials are scoped to; give project")
+            return project
+        own = getattr(self.conn, "current_project_id", None)
+        if wanted == own:
+            return own
+        try:
+            found = self.conn.identity.find_project(wanted, ignore_missing=True)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise ModuleError("project: cannot look up %s (%s); give the project's ID" % (wanted, exc)) from None
+        if found is None:
+            raise ModuleError("project: %s not found" % wanted)
+        return found.id
 
     def find_loadbalancer(self, ref, required=True):
         lb = self.api.find_loadbalancer(ref) if ref else None
@@ -2556,7 +2616,8 @@ class LbaasModule(ParentLookup, CloudModule):
     @property
     def api(self):
         if self._api is None:
-            self._api = OctaviaApi(self.conn, self.deadline or Deadline(self.params.get("api_timeout") or 300))
+            self._api = OctaviaApi(self.conn, self.deadline or Deadline(self.params.get("api_timeout") or 300),
+                                   project=self.scope_project)
         return self._api
 
     def calls(self):
@@ -2673,7 +2734,7 @@ class LbaasInfoModule(ParentLookup, CloudModule):
     @property
     def api(self):
         if self._api is None:
-            self._api = OctaviaApi(self.conn, Deadline(self.params.get("api_timeout") or 120))
+            self._api = OctaviaApi(self.conn, Deadline(self.params.get("api_timeout") or 120), project=self.scope_project)
         return self._api
 
     def finish(self, **result):

@@ -53,6 +53,13 @@ options:
     description:
       - Position of the policy in the listener (1 is evaluated first).
     type: int
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   redirect_http_code:
     description:
       - HTTP status of redirects (Octavia uses 302).
@@ -198,6 +205,7 @@ plan:
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     ALLOW_EMPTY_OPTION,
     L7POLICY,
+    PROJECT_OPTION,
     STATE_OPTION,
     LbaasModule,
     ModuleError,
@@ -213,6 +221,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class L7PolicyModule(LbaasModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         listener=dict(type="str", required=True),
         **object_options("l7policy"),

@@ -184,6 +184,13 @@ options:
     description:
       - Name of the listener.
     type: str
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   protocol:
     description:
       - Protocol the listener accepts.
@@ -319,6 +326,7 @@ plan:
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     ALLOW_EMPTY_OPTION,
     LISTENER,
+    PROJECT_OPTION,
     STATE_OPTION,
     LbaasModule,
     Op,
@@ -337,6 +345,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class ListenerModule(LbaasModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str", required=True),
         **object_options("listener", required=("protocol_port",)),
         l7policies=l7policies_option(),

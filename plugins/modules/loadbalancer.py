@@ -500,6 +500,13 @@ options:
         type: list
         elements: str
         choices: [SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3]
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   provider:
     description:
       - Provider driver, for example C(amphora) or C(ovn). Octavia picks its default when not given.
@@ -662,6 +669,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     ALLOW_EMPTY_OPTION,
     AMPHORA_LB_ALGORITHMS,
     LOADBALANCER,
+    PROJECT_OPTION,
     STATE_OPTION,
     Current,
     LbaasModule,
@@ -687,6 +695,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 class LoadBalancerModule(LbaasModule):
     argument_spec = dict(
         object_options("loadbalancer", required=("name",)),
+        project=dict(PROJECT_OPTION),
         **tree_options(),
         purge_listeners=dict(type="bool", default=True),
         purge_pools=dict(type="bool", default=True),
@@ -764,6 +773,8 @@ class LoadBalancerModule(LbaasModule):
         self.check_new(desired, resolved)
         body = graph_body(desired, resolved)
         inner = body["loadbalancer"]
+        if self.params.get("project"):
+            inner["project_id"] = self.api.project_id()   # an admin creating it for that project
         members = sum(len(pool.get("members") or []) for pool in inner.get("pools") or [])
         summary = "one fully populated create: %d listener(s), %d pool(s), %d member(s)" % (
             len(inner.get("listeners") or []), len(inner.get("pools") or []), members)

@@ -115,6 +115,13 @@ options:
       - Pool (name or ID) the members belong to.
     type: str
     required: true
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   protocol_port:
     description:
       - Port of the member.
@@ -228,6 +235,7 @@ plan:
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     ALLOW_EMPTY_OPTION,
     MEMBER,
+    PROJECT_OPTION,
     STATE_OPTION,
     LbaasModule,
     ModuleError,
@@ -247,6 +255,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class MemberModule(LbaasModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         pool=dict(type="str", required=True),
         **object_options("member"),

@@ -192,6 +192,13 @@ options:
       - "Name of the pool; it identifies the pool in its load balancer."
     type: str
     required: true
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   protocol:
     description:
       - Protocol used to talk to the members.
@@ -338,6 +345,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     ALLOW_EMPTY_OPTION,
     CHILD_EXTRA,
     POOL,
+    PROJECT_OPTION,
     STATE_OPTION,
     LbaasModule,
     ModuleError,
@@ -357,6 +365,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class PoolModule(LbaasModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str", required=True),
         **object_options("pool", required=("name",)),
         listener=dict(type="str"),

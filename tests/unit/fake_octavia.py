@@ -53,6 +53,9 @@ RULE_DEFAULTS = dict(key=None, invert=False, admin_state_up=True, tags=[])
 
 
 class FakeOctavia:
+    # the project the (fake) credentials are scoped to; name lookups are limited to it
+    current_project_id = "p"
+
     def __init__(self, pending_polls=1):
         self.pending_polls = pending_polls
         self.lbs = {}

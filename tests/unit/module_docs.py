@@ -286,10 +286,19 @@ def field_doc(kind, option):
     return lines, field
 
 
+PROJECT = {"description": [
+    "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in. "
+    "Default: the project the credentials are scoped to. An admin sees every project; a name is never matched "
+    "in another project than this one. A new load balancer is created in this project.",
+    "IDs given for objects are used as they are, whatever their project."]}
+
+
 def describe(module, path, kind):
     extra = EXTRA.get(module, {}).get(path)
     if extra:
         return list(extra["description"])
+    if path == "project":
+        return list(PROJECT["description"])
     option = path.rsplit(".", 1)[-1]
     if kind:
         lines = field_doc(kind, option)[0]
