@@ -114,6 +114,9 @@ class CloudModule:
         kwargs.update(self.module_kwargs)
         self.ansible = self.ansible_module_class(argument_spec=spec, **kwargs)
         self.params = self.ansible.params
+        # `cloud` is a name or a whole clouds.yaml entry; it is not no_log (a cloud name
+        # would then be masked in every result), but the secrets of an entry are
+        self.ansible.no_log_values.update(secret_values(self.params.get("cloud")))
         self.check_mode = self.ansible.check_mode
         self.changed = False
         self.writes = []          # what the task wrote (or would write, in check mode)
@@ -249,6 +252,25 @@ class CloudModule:
                     last_state=to_dict(last))
             time.sleep(min(interval, max(deadline.remaining(), 0.05)))
         return last  # unreachable
+
+
+SECRET_KEY_WORDS = ("password", "secret", "token", "passcode", "credential", "key")
+
+
+def secret_values(obj, secret=False):
+    """Every string under a key that names a secret (password, application credential
+    secret, token, private key, ...) in a cloud entry given as a dict."""
+    found = set()
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            named = secret or any(word in str(key).lower() for word in SECRET_KEY_WORDS)
+            found |= secret_values(value, named)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            found |= secret_values(value, secret)
+    elif secret and isinstance(obj, str) and obj:
+        found.add(obj)
+    return found
 
 
 def refused(exc):
