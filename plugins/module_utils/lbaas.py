@@ -1188,7 +1188,7 @@ ALLOW_EMPTY_OPTION = {"type": "bool", "default": False}
 
 def _empty_error(validator, path, what):
     validator.error(path, "an empty list deletes every %s; set allow_empty: true if that is what you mean "
-                          "(leave the list out to manage nothing there)" % what)
+                    "(leave the list out to manage nothing there)" % what)
 
 
 def check_empty_lists(validator, obj, allow):
