@@ -1258,8 +1258,8 @@ def check_vip_address(validator, address, subnets, field="vip_address"):
         return
     inside = [net for net in nets if ip.version == net.version and ip in net]
     if not inside:
-        validator.error(field, "%s is not in %s (%s)" % (address, "the VIP subnet" if len(nets) == 1 else "any subnet of the VIP network",
-                                                       ", ".join(str(n) for n in nets)))
+        where = "the VIP subnet" if len(nets) == 1 else "any subnet of the VIP network"
+        validator.error(field, "%s is not in %s (%s)" % (address, where, ", ".join(str(n) for n in nets)))
         return
     net = inside[0]
     if ip.version == 4 and net.prefixlen < 31 and ip in (net.network_address, net.broadcast_address):

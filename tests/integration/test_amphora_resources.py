@@ -416,8 +416,7 @@ def test_keypair_module_for_another_user(cloud, cloud_name, leftovers, unique_na
         cloud.compute.get_keypair(name, user_id=user.id)
 
 
-def test_keypair_module_keeps_a_generated_key_in_a_file_only(cloud, cloud_name, leftovers, unique_name,
-                                                            tmp_path):
+def test_keypair_module_keeps_a_generated_key_in_a_file_only(cloud, cloud_name, leftovers, unique_name, tmp_path):
     """Issue 13 item 2: a generated private key is never in the result (nor in -v output);
     it goes to private_key_file, mode 0600, before Nova gets the public key, and a
     replacement writes the new key before it deletes the old keypair."""
