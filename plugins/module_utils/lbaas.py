@@ -1455,8 +1455,13 @@ class OctaviaApi:
         except Exception as exc:  # pylint: disable=broad-except
             raise ModuleError("%s %s failed: %s" % (method, path, exc)) from exc
 
-    def request(self, method, path, body=None, params=None, what=None, missing_ok=False, lb_id=None, service="load_balancer"):
-        """One API call; returns the decoded body (None for 404 when missing_ok)."""
+    def request(self, method, path, body=None, params=None, what=None, missing_ok=False, lb_id=None, service="load_balancer",
+                before_retry=None):
+        """One API call; returns the decoded body (None for 404 when missing_ok).
+
+        `before_retry(status)` is asked before a write is sent again: it may find that
+        an ambiguous write did happen (returns ("done", answer)) or give a body made from
+        a fresh read (("body", body)); None sends the same body again."""
         proxy = getattr(self.conn, service)
         backoff = 0.5
         while True:
@@ -1473,6 +1478,14 @@ class OctaviaApi:
                     self.wait_ready(lb_id)
                 self.sleep(min(backoff, max(self.deadline.remaining(), 0)) * random.uniform(0.5, 1.0))
                 backoff = min(backoff * 2, 4.0)
+                if before_retry is not None:
+                    if lb_id:
+                        self.wait_ready(lb_id)
+                    outcome = before_retry(status)
+                    if outcome is not None and outcome[0] == "done":
+                        return outcome[1]
+                    if outcome is not None:
+                        body = outcome[1]
                 continue
             raise ModuleError("Octavia refused to %s (HTTP %s on %s %s): %s"
                               % (what or "do it", status, method, path, fault), status_code=status)
@@ -1883,7 +1896,7 @@ class Op:
     """One planned write."""
 
     def __init__(self, action, kind, what, method, path, body=None, params=None, changes=None, record=None,
-                 resource=None, summary=None, detail=None):
+                 resource=None, summary=None, detail=None, lookup=None, replan=None):
         self.action = action      # create, update, delete, batch-update, failover
         self.kind = kind
         self.what = what          # human label of the object
@@ -1896,6 +1909,12 @@ class Op:
         self.resource = resource  # response key holding the created object
         self.summary = summary    # extra text for describe()
         self.detail = detail      # extra result data (the member batch's lists)
+        # lookup: (collection path, plural, query, match(obj) -> bool) that finds the
+        # object a create makes, to tell after an ambiguous answer (503) whether it exists
+        self.lookup = lookup
+        # replan(api, path) -> body or None: a member batch made again from the members
+        # as they are now (another client changed the pool meanwhile: 409)
+        self.replan = replan
 
     def describe(self):
         text = "%s %s" % (self.action, self.what)
@@ -2051,7 +2070,11 @@ class Planner:
             body = LISTENER.body(want, refs=self._refs(join_path(path, "default_pool")))
             body["loadbalancer_id"] = self.current.lb_id
             self.add("create_listener", Op("create", "listener", what, "POST", "/lbaas/listeners", {"listener": body},
-                                           record=("listener", key), resource="listener"))
+                                           record=("listener", key), resource="listener",
+                                           lookup=("/lbaas/listeners", "listeners",
+                                                   {"loadbalancer_id": self.current.lb_id,
+                                                    "protocol_port": want["protocol_port"]},
+                                                   lambda li, key=key: listener_key(li) == key)))
             after = public(LISTENER.predict(want))
             if want.get("l7policies") is not None:
                 after["l7policies"] = self.l7policies(want["l7policies"], None, Ref("listener", key), what, True,
@@ -2170,8 +2193,12 @@ class Planner:
             self.require_create("l7policy", want, what)
             body = L7POLICY.body(want, refs=self._refs(join_path(path, "redirect_pool")))
             body["listener_id"] = listener_id
+            lookup = None
+            if want.get("name"):
+                lookup = ("/lbaas/l7policies", "l7policies", {"listener_id": listener_id, "name": want["name"]},
+                          lambda policy: True)
             self.add("policy", Op("create", "l7policy", what, "POST", "/lbaas/l7policies", {"l7policy": body},
-                                  record=("l7policy", pkey), resource="l7policy"))
+                                  record=("l7policy", pkey), resource="l7policy", lookup=lookup))
             after = public(L7POLICY.predict(want))
             if want.get("rules") is not None:
                 after["rules"] = self.rules(want["rules"], None, Ref("l7policy", pkey), what, True)[1]
@@ -2206,7 +2233,9 @@ class Planner:
             if have is None:
                 body = L7RULE.body(want)
                 self.add("rule", Op("create", "l7rule", what, "POST", ("/lbaas/l7policies/%s/rules", policy_id),
-                                    {"rule": body}, resource="rule"))
+                                    {"rule": body}, resource="rule",
+                                    lookup=(("/lbaas/l7policies/%s/rules", policy_id), "rules", None,
+                                            lambda rule, key=rule_key(want): rule_key(L7RULE.view(rule)) == key)))
                 after.append(public(L7RULE.predict(want)))
                 continue
             matched.add(have["id"])
@@ -2274,7 +2303,9 @@ class Planner:
             if listener_id:
                 body["listener_id"] = listener_id
             self.add("create_pool", Op("create", "pool", what, "POST", "/lbaas/pools", {"pool": body},
-                                       record=("pool", name), resource="pool"))
+                                       record=("pool", name), resource="pool",
+                                       lookup=("/lbaas/pools", "pools", {"loadbalancer_id": self.current.lb_id, "name": name},
+                                               lambda pool: True)))
             after = public(POOL.predict(want))
             if want.get("members"):
                 after["members"] = self.members(want["members"], [], Ref("pool", name), what, False, phase="create_pool")[1]
@@ -2348,7 +2379,8 @@ class Planner:
                                params={"additive_only": "true"} if additive_only else None,
                                summary=", ".join(summary),
                                detail={"created": created, "updated": updated, "deleted": deleted,
-                                       **({"retried": repaired} if repaired else {})}))
+                                       **({"retried": repaired} if repaired else {})},
+                               replan=_member_replan(wanted, additive_only)))
         return before, after
 
     def healthmonitor(self, want, have, pool_id, parent, pool_protocol=None, phase="pool"):
@@ -2361,7 +2393,9 @@ class Planner:
             body = HEALTH_MONITOR.body(want)
             body["pool_id"] = pool_id
             self.add(phase, Op("create", "health_monitor", what, "POST", "/lbaas/healthmonitors",
-                               {"healthmonitor": body}, resource="healthmonitor"))
+                               {"healthmonitor": body}, resource="healthmonitor",
+                               lookup=("/lbaas/healthmonitors", "healthmonitors", {"pool_id": pool_id},
+                                       lambda hm: True)))
             return None, public(HEALTH_MONITOR.predict(want))
         view = HEALTH_MONITOR.view(have)
         changes = diff_fields("health_monitor", want, view)
@@ -2370,6 +2404,13 @@ class Planner:
             self.add(phase, Op("update", "health_monitor", what, "PUT", "/lbaas/healthmonitors/%s" % have["id"],
                                {"healthmonitor": HEALTH_MONITOR.body(want, only=changes)}, changes=changes))
         return public(view), public(apply_changes(view, changes))
+
+
+def _member_replan(wanted, additive_only):
+    def replan(api, path):
+        now = api.list(path, "members")
+        return batch_members_body(wanted, now, additive_only)
+    return replan
 
 
 def _sorted_members(members):
@@ -2661,8 +2702,23 @@ class LbaasModule(ParentLookup, CloudModule):
         return None
 
     def _perform(self, op, ids, lb_id):
-        return self.api.request(op.method, resolve(op.path, ids), body=resolve(op.body, ids), params=op.params,
-                                what=op.describe(), lb_id=lb_id)
+        path = resolve(op.path, ids)
+
+        def before_retry(status):
+            if status == 503 and op.method == "POST" and op.lookup:
+                # the create may have happened before the answer was lost: never make two
+                collection, plural, query, match = op.lookup
+                found = [obj for obj in self.api.list(resolve(collection, ids), plural, resolve(query, ids))
+                         if match(obj) and obj.get("provisioning_status") != "DELETED"]
+                if found:
+                    return ("done", {op.resource: found[0]})
+            if status == 409 and op.replan is not None:
+                body = op.replan(self.api, path)
+                return ("done", {}) if body is None else ("body", body)
+            return None
+
+        return self.api.request(op.method, path, body=resolve(op.body, ids), params=op.params,
+                                what=op.describe(), lb_id=lb_id, before_retry=before_retry)
 
     def fail_on_error(self, lb_id, *objects):
         """After writes: Octavia puts the load balancer back to ACTIVE even when the flow

@@ -778,8 +778,9 @@ class LoadBalancerModule(LbaasModule):
         members = sum(len(pool.get("members") or []) for pool in inner.get("pools") or [])
         summary = "one fully populated create: %d listener(s), %d pool(s), %d member(s)" % (
             len(inner.get("listeners") or []), len(inner.get("pools") or []), members)
+        lookup = ("/lbaas/loadbalancers", "loadbalancers", self.api.scoped({"name": self.params["name"]}), lambda lb: True)
         return [Op("create", "loadbalancer", label("loadbalancer", desired["loadbalancer"]), "POST", "/lbaas/loadbalancers",
-                   body, record=("loadbalancer", None), resource="loadbalancer", summary=summary)]
+                   body, record=("loadbalancer", None), resource="loadbalancer", summary=summary, lookup=lookup)]
 
     def check_new(self, desired, resolved):
         """What only the cloud can tell, for a new load balancer, before its create: the

@@ -329,7 +329,8 @@ class MemberModule(LbaasModule):
             return [Op("delete", "member", what, "DELETE", "%s/%s" % (path, have["id"]))]
         if have is None:
             self.before, self.after = {}, public(MEMBER.predict(want))
-            return [Op("create", "member", what, "POST", path, {"member": MEMBER.body(want)}, resource="member")]
+            return [Op("create", "member", what, "POST", path, {"member": MEMBER.body(want)}, resource="member",
+                       lookup=(path, "members", None, lambda m: member_key(MEMBER.view(m)) == member_key(want)))]
         view = MEMBER.view(have)
         changes = diff_fields("member", want, view)
         refuse_immutable("member", what, changes)
