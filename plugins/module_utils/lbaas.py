@@ -1938,10 +1938,14 @@ class Op:
         return "<Op %s>" % self.describe()
 
 
-# Execution order of a plan: deletes that free things first, creates of objects others
-# point at before the pointers, deletes of pointed-at objects last.
-PHASES = ("lb", "delete_rule", "delete_policy", "delete_listener", "create_pool", "pool", "listener",
-          "create_listener", "policy", "rule", "delete_hm", "delete_member", "delete_pool", "failover")
+# Execution order of a plan: deletes that free something the plan needs first (policies,
+# whose positions the plan counts on; a listener whose default pool a listener of the
+# task takes over), creates of objects others point at before the pointers, and the other
+# deletes last, once what replaces them exists: a create that fails then leaves the old
+# object in place.
+PHASES = ("lb", "delete_policy", "delete_listener", "create_pool", "pool", "listener",
+          "create_listener", "policy", "rule", "delete_rule", "delete_listener_late", "delete_hm", "delete_member",
+          "delete_pool", "failover")
 
 
 class Planner:
@@ -2037,14 +2041,19 @@ class Planner:
             if b is not None:
                 before.append(b)
             after.append(a)
+        # a pool is the default pool of one listener at most: a listener whose pool a
+        # listener of the task takes has to go first; any other goes after the creates
+        taken = {w.get("default_pool") for w in wanted if w.get("default_pool")}
+        names = self.current.pool_names() if taken else {}
         for li in current:
             if li["id"] in matched:
                 continue
             view = self.listener_view(li)
             before.append(view)
             if purge:
-                self.add("delete_listener", Op("delete", "listener", label("listener", li), "DELETE",
-                                               "/lbaas/listeners/%s" % li["id"]))
+                early = li.get("default_pool_id") and names.get(li["default_pool_id"]) in taken
+                self.add("delete_listener" if early else "delete_listener_late",
+                         Op("delete", "listener", label("listener", li), "DELETE", "/lbaas/listeners/%s" % li["id"]))
             else:
                 after.append(view)
         return before, after
@@ -2686,10 +2695,20 @@ class LbaasModule(ParentLookup, CloudModule):
         ids = dict(ids or {})
         pending = bool(lb_status and lb_status.startswith(PENDING_PREFIX))
         last = None
+        done = []
         for op in ops:
             if pending and lb_id and not self.check_mode:
                 self.api.wait_ready(lb_id, last or "the load balancer to be ready")
-            result = self.write(op.describe(), self._perform, op, ids, lb_id)
+            try:
+                result = self.write(op.describe(), self._perform, op, ids, lb_id)
+            except ModuleError as exc:
+                gone = [d.what for d in done if d.action == "delete"]
+                if done:
+                    exc.msg += " (Before it: %s.%s)" % ("; ".join(d.describe() for d in done),
+                                                        " Gone now: %s." % ", ".join(gone) if gone else "")
+                    exc.extra.setdefault("done", [d.describe() for d in done])
+                raise
+            done.append(op)
             if op.record and result:
                 ids[op.record] = (result.get(op.resource) or {}).get("id")
                 if op.record == ("loadbalancer", None):
