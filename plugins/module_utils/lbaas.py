@@ -1494,13 +1494,22 @@ class OctaviaApi:
         return self.request("GET", path, params=params, missing_ok=missing_ok, what=what or "read %s" % path)
 
     def list(self, path, plural, params=None, service="load_balancer"):
+        """Every page of a listing, within the task's time budget; a `next` link that
+        comes back again (a misbehaving proxy or API) ends it with an error."""
         items = []
+        seen = set()
         body = self.request("GET", path, params=params, what="list %s" % plural, service=service)
         while True:
             items.extend(body.get(plural) or [])
             nxt = [link.get("href") for link in body.get(plural + "_links") or [] if link.get("rel") == "next"]
             if not nxt or not nxt[0]:
                 return items
+            if nxt[0] in seen:
+                raise ModuleError("Listing %s does not move on: page %s came again" % (plural, nxt[0]))
+            seen.add(nxt[0])
+            if self.deadline.remaining() <= 0:
+                raise ModuleError("Timed out after %d s listing %s (%d so far); raise the task's timeout"
+                                  % (self.deadline.seconds, plural, len(items)), api_calls=self.calls())
             body = self.request("GET", nxt[0], what="list %s" % plural, service=service)
 
     # -- the load balancer's state ----------------------------------------------------------

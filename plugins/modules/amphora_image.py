@@ -222,6 +222,7 @@ import datetime
 import hashlib
 import os
 import re
+import time
 import urllib.parse
 
 from ansible.module_utils.urls import fetch_url
@@ -427,17 +428,31 @@ class AmphoraImage(CloudModule):
                 method.upper(), path, response.status_code, response.text[:500]))
         return response
 
+    # Pages are followed until Glance gives no `next` link (a page shorter than the limit
+    # asked for is not the end: Glance caps the limit at its api_limit_max), within a time
+    # budget, and a marker that does not move on ends the listing with an error.
+    PAGE_LIMIT = 200
+    LIST_SECONDS = 300
+
     def list_images(self, owner_id):
-        images, marker, limit = [], None, 200
+        images, marker, seen = [], None, set()
+        deadline = time.monotonic() + self.LIST_SECONDS
         while True:
-            params = dict(owner=owner_id, visibility="all", limit=limit)
+            params = dict(owner=owner_id, visibility="all", limit=self.PAGE_LIMIT)
             if marker:
                 params["marker"] = marker
-            batch = self.glance("get", "/images", params=params).json().get("images", [])
-            images.extend(RawImage(body) for body in batch)
-            if len(batch) < limit:
+            body = self.glance("get", "/images", params=params).json()
+            batch = body.get("images", [])
+            images.extend(RawImage(item) for item in batch)
+            if not body.get("next") or not batch:
                 return images
             marker = batch[-1]["id"]
+            if marker in seen:
+                raise ModuleError("Glance's image list does not move on (page after %s again)" % marker)
+            seen.add(marker)
+            if time.monotonic() > deadline:
+                raise ModuleError("Listing the images of %s took more than %d s (%d images so far)"
+                                  % (owner_id, self.LIST_SECONDS, len(images)))
 
     def get_raw(self, image_id):
         return RawImage(self.glance("get", "/images/%s" % image_id).json())
