@@ -54,8 +54,8 @@ options:
     type: str
   checksum:
     description:
-      - Expected digest of the data, V(sha256:<hex>), V(sha512:<hex>) or V(md5:<hex>),
-        checked before anything is uploaded.
+      - Expected digest of the data, V(sha256:<hex>) or V(sha512:<hex>), checked before
+        anything is uploaded. MD5 is refused: it does not protect against a forged image.
     type: str
   url_timeout:
     description: Timeout in seconds of each network read of the download.
@@ -233,7 +233,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup impo
 SERIES = "octavia_lbaas_tag"
 SHA256 = "octavia_lbaas_sha256"
 RETIRED = "octavia_lbaas_retired_at"
-CHECKSUM = re.compile(r"^(sha256|sha512|md5):([0-9a-fA-F]+)$")
+CHECKSUM = re.compile(r"^(sha256|sha512):([0-9a-fA-F]+)$")
 DIGEST_LENGTH = dict(md5=32, sha256=64, sha512=128)
 CORE = frozenset((
     "id", "name", "status", "visibility", "owner", "tags", "disk_format", "container_format",
@@ -338,8 +338,8 @@ class AmphoraImage(CloudModule):
         if p["checksum"]:
             match = CHECKSUM.match(p["checksum"].strip())
             if not match or len(match.group(2)) != DIGEST_LENGTH[match.group(1)]:
-                raise ModuleError("checksum: expected 'sha256:<64 hex>', 'sha512:<128 hex>' or "
-                                  "'md5:<32 hex>', got %r" % p["checksum"])
+                raise ModuleError("checksum: expected 'sha256:<64 hex>' or 'sha512:<128 hex>' (MD5 can be "
+                                  "forged and is not accepted), got %r" % p["checksum"])
             self.expected = (match.group(1), match.group(2).lower())
         for key, value in p["properties"].items():
             if not PROPERTY_KEY.match(str(key)):
