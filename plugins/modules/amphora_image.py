@@ -55,7 +55,7 @@ options:
   checksum:
     description:
       - Expected digest of the data, V(sha256:<hex>) or V(sha512:<hex>), checked before
-        anything is uploaded. MD5 is refused: it does not protect against a forged image.
+        anything is uploaded. MD5 is refused (it does not protect against a forged image).
     type: str
   url_timeout:
     description: Timeout in seconds of each network read of the download.

@@ -44,7 +44,7 @@ def test_boot_wait_retries_until_systemd_has_its_bus(container):
 
 def test_remove_unmounts_a_shm_left_mounted(container):
     userdata = podman("inspect", "--format", "{{.StaticDir}}", container).stdout.strip()
-    for _ in range(2):
+    for _mount in range(2):
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", f"{userdata}/shm"], check=True)
     run = run_playbook(PLAYBOOK, extra_vars={"step": "remove", "testbed_container_name": container})
     assert run.rc == 0, run.failed_messages()

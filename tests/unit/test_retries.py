@@ -57,14 +57,14 @@ def test_a_batch_whose_work_was_done_meanwhile_is_not_sent_again(run_module, fak
     fake.inject.append(("PUT", 409, "Load Balancer is immutable and cannot be updated.", someone_else, False))
     result = run_module(pool, {"loadbalancer": "web", "name": "web", "protocol": "HTTP", "members": wanted})
     assert result.get("failed") is not True
-    assert len([1 for method, path, _ in fake.log if method == "PUT" and path.endswith("/members")]) == 1
+    assert len([1 for method, path, _body in fake.log if method == "PUT" and path.endswith("/members")]) == 1
 
 
 def test_a_load_balancer_create_whose_answer_was_lost_is_not_made_twice(run_module, fake):
     fake.inject.append(("POST", 503, "Service Unavailable", None, True))
     result = run_module(loadbalancer, tree())
     assert result["changed"] is True
-    assert len([1 for method, path, _ in fake.log if method == "POST"]) == 1
+    assert len([1 for method, path, _body in fake.log if method == "POST"]) == 1
     assert [lb["name"] for lb in fake.lbs.values()] == ["web"]
     assert result["id"] in fake.lbs
 
@@ -78,7 +78,7 @@ def test_a_listener_and_a_member_create_whose_answer_was_lost_are_not_made_twice
     fake.inject.append(("POST", 503, "Service Unavailable", None, True))
     run_module(member, {"loadbalancer": "web", "pool": "web", "address": "10.0.9.9", "protocol_port": 80})
     assert len([m for m in _members(fake)[1] if m == ("10.0.9.9", 80)]) == 1
-    assert len([1 for method, path, _ in fake.log if method == "POST" and path.endswith("/members")]) == 1
+    assert len([1 for method, path, _body in fake.log if method == "POST" and path.endswith("/members")]) == 1
 
 
 def test_a_503_without_a_write_is_still_retried(run_module, fake):
@@ -87,4 +87,4 @@ def test_a_503_without_a_write_is_still_retried(run_module, fake):
     made = run_module(listener, {"loadbalancer": "web", "protocol": "TCP", "protocol_port": 7001})
     assert made["changed"] is True
     assert len([li for li in fake.listeners.values() if li["protocol_port"] == 7001]) == 1
-    assert len([1 for method, path, _ in fake.log if method == "POST"]) == 2
+    assert len([1 for method, path, _body in fake.log if method == "POST"]) == 2
