@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
