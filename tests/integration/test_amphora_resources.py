@@ -456,19 +456,44 @@ def test_keypair_module_for_another_user(cloud, cloud_name, leftovers, unique_na
         cloud.compute.get_keypair(name, user_id=user.id)
 
 
-def test_keypair_module_returns_a_generated_key_once(cloud, cloud_name, leftovers, unique_name):
+def test_keypair_module_keeps_a_generated_key_in_a_file_only(cloud, cloud_name, leftovers, unique_name, tmp_path):
+    """Issue 13 item 2: a generated private key is never in the result (nor in -v output);
+    it goes to private_key_file, mode 0600, before Nova gets the public key, and a
+    replacement writes the new key before it deletes the old keypair."""
     name = unique_name
     leftovers.keypairs.add((name, None))
     playbook = PLAYBOOKS / "keypair.yml"
     base = {"cloud_name": cloud_name, "keypair_name": name}
-    first = run_playbook(playbook, extra_vars=base)
+    # without a file to keep it in, no key is generated and nothing is created
+    refused = run_playbook(playbook, "-v", extra_vars=base)
+    assert refused.rc != 0
+    assert "private_key_file: needed to generate a key" in " ".join(refused.failed_messages())
+    assert task_result(refused, "Keypair").get("changed") is not True
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        cloud.compute.get_keypair(name)
+
+    key_file = tmp_path / "keys" / "amphora_ssh"
+    first = run_playbook(playbook, "-v", extra_vars=dict(base, keypair_private_key_file=str(key_file)))
     assert_ok(first)
     result = task_result(first, "Keypair")
-    private = serialization.load_ssh_private_key(result["private_key"].encode(), password=None)
+    assert "private_key" not in result and "PRIVATE KEY" not in first.stdout + first.stderr
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in key_file.parent.iterdir()) == ["amphora_ssh"]   # no temporary file left
+    private = serialization.load_ssh_private_key(key_file.read_bytes(), password=None)
     public = private.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                                serialization.PublicFormat.OpenSSH).decode()
     assert cloud.compute.get_keypair(name).public_key.split()[:2] == public.split()[:2]
-    second = run_playbook(playbook, extra_vars=base)
+    second = run_playbook(playbook, extra_vars=dict(base, keypair_private_key_file=str(key_file)))
     assert_ok(second)
     assert second.changed() == 0
-    assert "private_key" not in task_result(second, "Keypair")
+
+    # the file is lost: replace generates a new key, on disk before the old keypair goes
+    key_file.unlink()
+    replaced = run_playbook(playbook, extra_vars=dict(base, keypair_private_key_file=str(key_file),
+                                                      keypair_replace=True))
+    assert_ok(replaced)
+    new_private = serialization.load_ssh_private_key(key_file.read_bytes(), password=None)
+    new_public = new_private.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                                       serialization.PublicFormat.OpenSSH).decode()
+    assert new_public.split()[1] != public.split()[1]
+    assert cloud.compute.get_keypair(name).public_key.split()[:2] == new_public.split()[:2]
