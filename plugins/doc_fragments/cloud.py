@@ -48,7 +48,7 @@ options:
     type: path
     aliases: [key]
   api_timeout:
-    description: Timeout of each API call, in seconds.
+    description: Timeout of each API call, in seconds (above 0).
     type: int
 requirements:
   - python >= 3.10
@@ -66,6 +66,7 @@ options:
     description:
       - How long to wait, in seconds, for every wait of this task together.
         ACTIVE_STANDBY builds need more than SINGLE ones.
+      - Must be above 0; V(0) or a negative number fails the task before any API call.
     type: int
     default: 600
 """

@@ -114,6 +114,9 @@ class CloudModule:
         kwargs.update(self.module_kwargs)
         self.ansible = self.ansible_module_class(argument_spec=spec, **kwargs)
         self.params = self.ansible.params
+        # `cloud` is a name or a whole clouds.yaml entry; it is not no_log (a cloud name
+        # would then be masked in every result), but the secrets of an entry are
+        self.ansible.no_log_values.update(secret_values(self.params.get("cloud")))
         self.check_mode = self.ansible.check_mode
         self.changed = False
         self.writes = []          # what the task wrote (or would write, in check mode)
@@ -170,8 +173,19 @@ class CloudModule:
     def run(self):
         raise NotImplementedError
 
+    # Options that are a number of seconds and mean nothing at 0 or below (a wait that
+    # has timed out before it starts, a socket that cannot wait at all).
+    POSITIVE_OPTIONS = ("timeout", "api_timeout", "url_timeout")
+
+    def check_positive(self):
+        for name in self.POSITIVE_OPTIONS:
+            value = self.params.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+                raise ModuleError("%s: must be more than 0 (seconds), got %s" % (name, value))
+
     def __call__(self):
         try:
+            self.check_positive()
             self.validate()
             self.run()
         except ModuleError as exc:
@@ -187,12 +201,24 @@ class CloudModule:
 
     def write(self, summary_of_write, write_call, /, *args, **kwargs):
         """Record a write and perform it unless in check mode. The two first parameters
-        are positional-only, so API keyword arguments such as `description` pass through."""
-        self.changed = True
+        are positional-only, so API keyword arguments such as `description` pass through.
+
+        A write the service refused outright (an HTTP 4xx answer: nothing was made) does
+        not count as a change; any other failure may have changed something and does."""
         self.writes.append(summary_of_write)
         if self.check_mode:
+            self.changed = True
             return None
-        return write_call(*args, **kwargs)
+        try:
+            result = write_call(*args, **kwargs)
+        except Exception as exc:
+            if refused(exc):
+                self.writes.remove(summary_of_write)
+            else:
+                self.changed = True
+            raise
+        self.changed = True
+        return result
 
     def exit(self, **result):
         result.setdefault("changed", self.changed)
@@ -226,6 +252,33 @@ class CloudModule:
                     last_state=to_dict(last))
             time.sleep(min(interval, max(deadline.remaining(), 0.05)))
         return last  # unreachable
+
+
+SECRET_KEY_WORDS = ("password", "secret", "token", "passcode", "credential", "key")
+
+
+def secret_values(obj, secret=False):
+    """Every string under a key that names a secret (password, application credential
+    secret, token, private key, ...) in a cloud entry given as a dict."""
+    found = set()
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            named = secret or any(word in str(key).lower() for word in SECRET_KEY_WORDS)
+            found |= secret_values(value, named)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            found |= secret_values(value, secret)
+    elif secret and isinstance(obj, str) and obj:
+        found.add(obj)
+    return found
+
+
+def refused(exc):
+    """Did the service refuse a request outright (HTTP 4xx), so that it changed nothing?"""
+    status = getattr(exc, "extra", {}).get("status_code") if isinstance(exc, ModuleError) else None
+    if status is None:
+        status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and 400 <= status < 500
 
 
 def to_dict(obj):

@@ -88,6 +88,25 @@ HEADER_NAME_RE = re.compile(r"\A[a-zA-Z0-9!#$%&'*+\-.^_`|~]+\Z")
 EXPECTED_CODES_RE = re.compile(r"^(\d{3}(\s*,\s*\d{3})*)$|^(\d{3}-\d{3})$")
 DN_FIELD_RE = re.compile(r"^([a-zA-Z][A-Za-z0-9-]*)$")
 LISTENER_REF_RE = re.compile(r"^([A-Za-z_]+):(\d+)$")
+# Octavia 19's own input rules (octavia/common/constants.py and validate.py): the value of
+# a HEADER, HOST_NAME, PATH or FILE_TYPE rule (no spaces unless the value is quoted), a
+# COOKIE rule's value, a session cookie name, a cipher string and a health check's domain.
+HEADER_VALUE_RE = re.compile(r"\A[a-zA-Z0-9!\"#$%&'()*+,\-./:;<=>?@\[\]^_`{|}~\\]+\Z")
+QUOTED_HEADER_VALUE_RE = re.compile(r"\A\"[a-zA-Z0-9 \t!\"#$%&'()*+,\-./:;<=>?@\[\]^_`{|}~\\]*\"\Z")
+COOKIE_VALUE_RE = re.compile(r"\A[a-zA-Z0-9!#$%&'()*+,\-./:<=>?@\[\]^_`{|}~]+\Z")
+BAD_COOKIE_NAME_RE = re.compile(r"[\x00-\x20\x22\x28-\x29\x2c\x2f\x3a-\x40\x5b-\x5d\x7b\x7d\x7f]|\s")
+CIPHERS_RE = re.compile(r"\A[A-Za-z0-9\-+!:@=_.]+\Z")
+DOMAIN_NAME_RE = re.compile(r"^(?=.{1,253}\.?$)(?:(?!-|[^.]+_)[A-Za-z0-9-_]{1,63}(?<!-)(?:\.|$))+$")
+URL_BAD_CHARS_RE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+# Octavia's string limits: names, descriptions, tags, key manager URIs and rule keys and
+# values are at most 255 characters; cipher strings 2048.
+MAX_STRING = 255
+MAX_CIPHERS = 2048
+# The amphora provider (also called octavia) balances with these algorithms only.
+AMPHORA_PROVIDERS = ("amphora", "octavia", "amphorav2")
+AMPHORA_LB_ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP")
+# L7 policies work on these listener protocols only (the amphora driver refuses others).
+L7_LISTENER_PROTOCOLS = ("HTTP", "TERMINATED_HTTPS")
 
 
 def is_uuid(value):
@@ -127,12 +146,14 @@ class Field:
     check      extra value check: port, ip, cidr, url, url_path, expected_codes, uuid
     subset     dicts compare on the keys the task gives (session_persistence)
     ordered    lists compare in order (alpn_protocols); other lists compare as sets
+    max_length longest string (or list element, or dict value) Octavia accepts
+    nonempty   an empty string (an identifying name) or an empty list is refused
     """
 
     def __init__(self, name, type="str", api=None, doc="", updatable=True, required=False,
                  create_required=False, default=None, choices=None, elements=None, ordered=False,
                  minimum=None, maximum=None, check=None, ref=None, aliases=None, subset=False,
-                 suboptions=None, no_log=None):
+                 suboptions=None, no_log=None, max_length=MAX_STRING, nonempty=False):
         self.name = name
         self.type = type
         self.api = api or name
@@ -152,6 +173,8 @@ class Field:
         self.subset = subset
         self.suboptions = suboptions
         self.no_log = no_log
+        self.max_length = max_length
+        self.nonempty = nonempty
 
     # -- input ------------------------------------------------------------------------
     def coerce(self, value, path):
@@ -163,6 +186,8 @@ class Field:
                 value = [v.strip() for v in value.split(",") if v.strip()]
             if not isinstance(value, (list, tuple)):
                 raise Invalid("%s: must be a list, got %r" % (path, value))
+            if not value and self.nonempty:
+                raise Invalid("%s: must not be an empty list (leave the option out to get Octavia's default)" % path)
             items = [self._scalar(item, self.elements or "str", "%s[%d]" % (path, i))
                      for i, item in enumerate(value)]
             if not self.ordered:
@@ -180,7 +205,10 @@ class Field:
                 for sub in self.suboptions:
                     out[sub.name] = sub.coerce(value.get(sub.name), join_path(path, sub.name))
                 return out
-            return {str(k): self._header_value(v) for k, v in value.items()}
+            out = {str(k): self._header_value(v) for k, v in value.items()}
+            for key, item in out.items():
+                self._length(item, "%s.%s" % (path, key))
+            return out
         return self._scalar(value, self.type, path)
 
     @staticmethod
@@ -211,6 +239,9 @@ class Field:
             if isinstance(value, (dict, list, tuple)):
                 raise Invalid("%s: must be a string, got %r" % (path, value))
             value = str(value)
+            if self.nonempty and self.type == "str" and not value.strip():
+                raise Invalid("%s: must not be empty (it identifies the object)" % path)
+            self._length(value, path)
         if self.choices is not None:
             value = self._choice(value, path)
         if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
@@ -220,6 +251,10 @@ class Field:
         if self.check:
             value = CHECKS[self.check](value, path)
         return value
+
+    def _length(self, value, path):
+        if self.max_length is not None and len(value) > self.max_length:
+            raise Invalid("%s: is %d characters long; Octavia takes at most %d" % (path, len(value), self.max_length))
 
     def _choice(self, value, path):
         for choice in self.choices:
@@ -291,8 +326,8 @@ def _check_cidr(value, path):
 
 
 def _check_url(value, path):
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
-        raise Invalid("%s: %r is not an http(s) URL" % (path, value))
+    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value) or URL_BAD_CHARS_RE.search(value):
+        raise Invalid("%s: %r is not an http(s) URL (no spaces or control characters)" % (path, value))
     return value
 
 
@@ -314,6 +349,33 @@ def _check_uuid(value, path):
     return value
 
 
+def _check_ciphers(value, path):
+    if not CIPHERS_RE.match(value):
+        raise Invalid("%s: %r is not an OpenSSL cipher string: Octavia takes letters, digits and - + ! : @ = _ . "
+                      "only (no spaces; separate ciphers with ':')" % (path, value))
+    return value
+
+
+def _check_domain_name(value, path):
+    if not DOMAIN_NAME_RE.match(value):
+        raise Invalid("%s: %r is not a domain name" % (path, value))
+    return value
+
+
+def _check_cookie_name(value, path):
+    if BAD_COOKIE_NAME_RE.search(value):
+        raise Invalid("%s: %r is not a cookie name (no spaces, quotes, separators such as , ; / = or brackets)"
+                      % (path, value))
+    return value
+
+
+def _check_netmask(value, path):
+    try:
+        return ipaddress.ip_address(str(value).strip()).compressed
+    except ValueError:
+        raise Invalid("%s: %r is not a netmask written as an address (for example 255.255.255.0)" % (path, value)) from None
+
+
 CHECKS = {
     "port": _check_port,
     "ip": _check_ip,
@@ -322,6 +384,10 @@ CHECKS = {
     "url_path": _check_url_path,
     "expected_codes": _check_expected_codes,
     "uuid": _check_uuid,
+    "ciphers": _check_ciphers,
+    "domain_name": _check_domain_name,
+    "cookie_name": _check_cookie_name,
+    "netmask": _check_netmask,
 }
 
 
@@ -427,7 +493,7 @@ def _common(kind):
 LOADBALANCER = Spec(
     "loadbalancer", "load balancer", "loadbalancer", "loadbalancers", "/lbaas/loadbalancers",
     [
-        Field("name", required=True, updatable=False,
+        Field("name", required=True, updatable=False, nonempty=True,
               doc="Name of the load balancer; a load balancer is found by name (or ID) in the project."),
         Field("description", default="", doc="Description of the load balancer."),
         Field("vip_subnet", api="vip_subnet_id", updatable=False,
@@ -478,10 +544,11 @@ LISTENER = Spec(
               doc="Time to wait for more TCP packets for content inspection, in milliseconds."),
         Field("allowed_cidrs", "list", elements="str", check="cidr", default=[],
               doc="Source CIDRs allowed to connect; empty means everyone."),
-        Field("tls_ciphers", doc="OpenSSL cipher string of a C(TERMINATED_HTTPS) listener."),
-        Field("tls_versions", "list", elements="str", choices=TLS_VERSIONS,
+        Field("tls_ciphers", check="ciphers", max_length=MAX_CIPHERS,
+              doc="OpenSSL cipher string of a C(TERMINATED_HTTPS) listener."),
+        Field("tls_versions", "list", elements="str", choices=TLS_VERSIONS, nonempty=True,
               doc="TLS protocol versions of a C(TERMINATED_HTTPS) listener."),
-        Field("alpn_protocols", "list", elements="str", choices=ALPN_PROTOCOLS, ordered=True,
+        Field("alpn_protocols", "list", elements="str", choices=ALPN_PROTOCOLS, ordered=True, nonempty=True,
               doc="ALPN protocols to offer, in order of preference."),
         Field("hsts_max_age", "int", minimum=0, doc="Enables HTTP Strict Transport Security with this max-age."),
         Field("hsts_include_subdomains", "bool", default=False, doc="Adds C(includeSubDomains) to the HSTS header."),
@@ -494,15 +561,15 @@ LISTENER = Spec(
 
 SESSION_PERSISTENCE = [
     Field("type", choices=SESSION_PERSISTENCE_TYPES, doc="Persistence type; omit it to remove session persistence."),
-    Field("cookie_name", doc="Cookie name, for C(APP_COOKIE)."),
+    Field("cookie_name", check="cookie_name", doc="Cookie name, for C(APP_COOKIE)."),
     Field("persistence_timeout", "int", minimum=0, doc="Timeout in seconds, for UDP and SCTP pools."),
-    Field("persistence_granularity", doc="Netmask of the source address, for UDP and SCTP pools."),
+    Field("persistence_granularity", check="netmask", doc="Netmask of the source address, for UDP and SCTP pools."),
 ]
 
 POOL = Spec(
     "pool", "pool", "pool", "pools", "/lbaas/pools",
     [
-        Field("name", required=True, updatable=False,
+        Field("name", required=True, updatable=False, nonempty=True,
               doc="Name of the pool; it identifies the pool in its load balancer."),
         Field("description", default="", doc="Description of the pool."),
         Field("protocol", choices=POOL_PROTOCOLS, required=True, updatable=False,
@@ -515,9 +582,10 @@ POOL = Spec(
         Field("tls_container_ref", doc="Key manager URI of the client certificate presented to members."),
         Field("ca_tls_container_ref", doc="Key manager URI of the CA that signs the members' certificates."),
         Field("crl_container_ref", doc="Key manager URI of the revocation list for the members' certificates."),
-        Field("tls_ciphers", doc="OpenSSL cipher string towards the members."),
-        Field("tls_versions", "list", elements="str", choices=TLS_VERSIONS, doc="TLS versions towards the members."),
-        Field("alpn_protocols", "list", elements="str", choices=ALPN_PROTOCOLS, ordered=True,
+        Field("tls_ciphers", check="ciphers", max_length=MAX_CIPHERS, doc="OpenSSL cipher string towards the members."),
+        Field("tls_versions", "list", elements="str", choices=TLS_VERSIONS, nonempty=True,
+              doc="TLS versions towards the members."),
+        Field("alpn_protocols", "list", elements="str", choices=ALPN_PROTOCOLS, ordered=True, nonempty=True,
               doc="ALPN protocols towards the members, in order of preference."),
     ] + _common("pool"),
     children=[Child("members", "member", doc="Members of the pool, matched on address and protocol_port."),
@@ -564,7 +632,7 @@ HEALTH_MONITOR = Spec(
         Field("expected_codes", check="expected_codes", default=_hm_http_default("200"),
               doc="Status codes that mean healthy: C(200), C(200,202) or C(200-204)."),
         Field("http_version", "float", choices=HM_HTTP_VERSIONS, doc="HTTP version of the probes."),
-        Field("domain_name", doc="Host header of HTTP 1.1 probes."),
+        Field("domain_name", check="domain_name", doc="Host header of HTTP 1.1 probes."),
         Field("name", default="", doc="Name of the health monitor."),
     ] + _common("health monitor"),
     parent_field="pool_id",
@@ -821,6 +889,18 @@ class Validator:
             for name in ("tls_ciphers", "tls_versions", "alpn_protocols", "hsts_max_age"):
                 if obj.get(name):
                     self.error(p(name), "%s listeners do not support TLS options" % proto)
+        elif proto != "TERMINATED_HTTPS":
+            # Octavia only applies them where it terminates TLS; elsewhere they would be
+            # stored and silently ignored (HSTS: refused)
+            for name in ("tls_ciphers", "tls_versions", "alpn_protocols"):
+                if obj.get(name) and not (proto == "PROMETHEUS" and tls_refs):
+                    self.error(p(name), "only TERMINATED_HTTPS listeners use %s, not %s" % (name, proto))
+        if proto != "TERMINATED_HTTPS" and proto not in LVS_PROTOCOLS:
+            if obj.get("hsts_max_age") is not None:
+                self.error(p("hsts_max_age"), "HSTS is only for TERMINATED_HTTPS listeners, not %s" % proto)
+            for name in ("hsts_include_subdomains", "hsts_preload"):
+                if obj.get(name):
+                    self.error(p(name), "HSTS is only for TERMINATED_HTTPS listeners, not %s" % proto)
         if (obj.get("hsts_include_subdomains") or obj.get("hsts_preload")) and obj.get("hsts_max_age") is None:
             self.error(p("hsts_max_age"), "hsts_include_subdomains and hsts_preload need hsts_max_age")
         if proto == "PROMETHEUS":
@@ -828,6 +908,8 @@ class Validator:
                 self.error(p("default_pool"), "PROMETHEUS listeners cannot have a pool")
             if obj.get("l7policies"):
                 self.error(p("l7policies"), "PROMETHEUS listeners cannot have L7 policies")
+        if obj.get("l7policies") and proto not in L7_LISTENER_PROTOCOLS + ("PROMETHEUS",):
+            self.error(p("l7policies"), "L7 policies only work on HTTP and TERMINATED_HTTPS listeners, not %s" % proto)
         pool = obj.get("default_pool")
         if pools and isinstance(pool, str) and pool in pools:
             self.pool_for_listener(proto, pools[pool], p("default_pool"), pool)
@@ -958,6 +1040,12 @@ class Validator:
                 re.compile(value)
             except re.error as exc:
                 self.error(p("value"), "is not a valid regular expression (%s)" % exc)
+        elif value and rtype == "COOKIE" and not COOKIE_VALUE_RE.match(value):
+            self.error(p("value"), "%r is not a cookie value Octavia accepts (no spaces, quotes, commas or ;)" % value)
+        elif value and rtype in ("HEADER", "HOST_NAME", "PATH", "FILE_TYPE") \
+                and not (HEADER_VALUE_RE.match(value) or QUOTED_HEADER_VALUE_RE.match(value)):
+            self.error(p("value"), "%r has a space or a character Octavia does not accept in a %s value; "
+                                   "put the whole value in double quotes to match spaces" % (value, rtype))
         if not value:
             self.error(p("value"), "must not be empty")
         if re.search(r"[\r\n]", value) or (key and re.search(r"[\r\n]", key)):
@@ -1071,6 +1159,16 @@ def desire_tree(params, validator=None):
         _name_list_dupes(v, listeners,
                          lambda li: "%s/%s" % listener_key(li) if li.get("protocol_port") is not None else None,
                          "listeners", "listener port")
+    if lb is not None:
+        check_algorithms(v, lb.get("provider"), pools)
+    allow_empty = bool(params.get("allow_empty"))
+    if not allow_empty:
+        if listeners == [] and params.get("purge_listeners", True):
+            _empty_error(v, "listeners", "listener of the load balancer")
+        if pools_given and params.get("pools") == [] and params.get("purge_pools", True):
+            _empty_error(v, "pools", "pool of the load balancer that no listener uses")
+        for item in (listeners or []) + pools:
+            check_empty_lists(v, item, allow_empty)
     if params.get("purge_pools", True) and pools_given:
         referenced = _referenced_pools(listeners)
         for name, where in referenced:
@@ -1079,6 +1177,30 @@ def desire_tree(params, validator=None):
     v.raise_if_any()
     return {"loadbalancer": lb, "listeners": listeners, "pools": pools if (pools_given or pools) else None,
             "pools_given": pools_given}
+
+
+# An empty list given by accident (an undefined inventory group, a filter that matched
+# nothing) would delete every child it manages: that takes `allow_empty: true`.
+EMPTY_PURGES = (("members", "member of the pool"), ("l7policies", "L7 policy of the listener"),
+                ("rules", "rule of the L7 policy"))
+ALLOW_EMPTY_OPTION = {"type": "bool", "default": False}
+
+
+def _empty_error(validator, path, what):
+    validator.error(path, "an empty list deletes every %s; set allow_empty: true if that is what you mean "
+                    "(leave the list out to manage nothing there)" % what)
+
+
+def check_empty_lists(validator, obj, allow):
+    """Refuse an empty list that would purge every child of `obj` (and below)."""
+    if allow or not isinstance(obj, dict):
+        return
+    for name, what in EMPTY_PURGES:
+        items = obj.get(name)
+        if items == [] and not (name == "members" and obj.get("additive_only")):
+            _empty_error(validator, join_path(obj.get("_path", ""), name), what)
+        for item in items or []:
+            check_empty_lists(validator, item, allow)
 
 
 def _referenced_pools(listeners):
@@ -1090,6 +1212,59 @@ def _referenced_pools(listeners):
             if policy.get("redirect_pool"):
                 refs.append((policy["redirect_pool"], join_path(policy["_path"], "redirect_pool")))
     return refs
+
+
+def vip_addresses(lb):
+    """The VIP addresses of an existing load balancer (its VIP and additional VIPs)."""
+    found = [lb.get("vip_address")] + [v.get("ip_address") for v in lb.get("additional_vips") or [] if isinstance(v, dict)]
+    return [a for a in found if a and _is_ip(a)]
+
+
+def check_cidrs_for_vip(validator, listeners, addresses):
+    """allowed_cidrs of another IP version than every VIP: Octavia refuses them on a
+    listener of an existing load balancer, and a fully populated create would keep
+    them without effect."""
+    versions = {ipaddress.ip_address(a).version for a in addresses if _is_ip(a)}
+    if not versions:
+        return
+    for li in listeners or []:
+        for cidr in li.get("allowed_cidrs") or []:
+            version = ipaddress.ip_network(cidr, strict=False).version
+            if version not in versions:
+                validator.error(join_path(li.get("_path", ""), "allowed_cidrs"),
+                                "%s is an IPv%d CIDR but the load balancer's VIP is IPv%s"
+                                % (cidr, version, "/".join(str(v) for v in sorted(versions))))
+
+
+def check_algorithms(validator, provider, pools):
+    """Algorithms the provider cannot balance with (the amphora provider has no
+    SOURCE_IP_PORT; a fully populated create would accept it and fail later)."""
+    if (provider or "").lower() not in AMPHORA_PROVIDERS:
+        return
+    for pool in pools or []:
+        algorithm = pool.get("lb_algorithm")
+        if algorithm and algorithm not in AMPHORA_LB_ALGORITHMS:
+            validator.error(join_path(pool.get("_path", ""), "lb_algorithm"),
+                            "the %s provider does not support %s (it takes %s)"
+                            % (provider, algorithm, ", ".join(AMPHORA_LB_ALGORITHMS)))
+
+
+def check_vip_address(validator, address, subnets, field="vip_address"):
+    """A fixed VIP address must be a usable host address of the VIP subnet (or of one
+    subnet of the VIP network)."""
+    ip = ipaddress.ip_address(address)
+    nets = [ipaddress.ip_network(sub["cidr"], strict=False) for sub in subnets if sub and sub.get("cidr")]
+    if not nets:
+        return
+    inside = [net for net in nets if ip.version == net.version and ip in net]
+    if not inside:
+        where = "the VIP subnet" if len(nets) == 1 else "any subnet of the VIP network"
+        validator.error(field, "%s is not in %s (%s)" % (address, where, ", ".join(str(n) for n in nets)))
+        return
+    net = inside[0]
+    if ip.version == 4 and net.prefixlen < 31 and ip in (net.network_address, net.broadcast_address):
+        validator.error(field, "%s is the %s address of %s, not a host address"
+                        % (address, "network" if ip == net.network_address else "broadcast", net))
 
 
 def desire(kind, params, creating=False, validator=None, extra=()):
@@ -1121,6 +1296,7 @@ def desire(kind, params, creating=False, validator=None, extra=()):
                  "l7policy": v.l7policy, "l7rule": v.l7rule}.get(kind)
         if check is not None:
             check(obj)
+        check_empty_lists(v, obj, bool(params.get("allow_empty")))
         if kind == "listener":
             for j, policy in enumerate(obj.get("l7policies") or []):
                 if policy.get("position") is None:
@@ -1212,13 +1388,39 @@ class OctaviaApi:
     # once, and a no-op run is mostly waiting for answers.
     READERS = 4
 
-    def __init__(self, conn, deadline=None, sleep=None):
+    def __init__(self, conn, deadline=None, sleep=None, project=None):
         self.conn = conn
         self.deadline = deadline or Deadline(600)
         self.sleep = sleep or time.sleep
         self.reads = 0
         self.writes = 0
         self._lock = threading.Lock()
+        self.neutron_seen = {}
+        # Name lookups are scoped to one project: `project` is a function giving its ID
+        # (the task's `project` option, or the project the caller is logged in to), asked
+        # once, on the first lookup. None: no scope (unit tests of the pure parts).
+        self._project_of = project
+        self._project = None
+        self._scope_lock = threading.Lock()
+
+    def project_id(self):
+        if self._project_of is None:
+            return None
+        with self._scope_lock:
+            if self._project is None:
+                self._project = self._project_of()
+        return self._project
+
+    def scoped(self, params=None):
+        """Query parameters limited to the project of the task (an admin otherwise sees,
+        and would match by name, every project's objects)."""
+        params = dict(params or {})
+        if any(params.get(parent) for parent in ("loadbalancer_id", "listener_id", "pool_id")):
+            return params     # children of a parent the task found (or gave by ID)
+        project = self.project_id()
+        if project:
+            params.setdefault("project_id", project)
+        return params
 
     def calls(self):
         return {"writes": self.writes, "reads": self.reads}
@@ -1253,8 +1455,13 @@ class OctaviaApi:
         except Exception as exc:  # pylint: disable=broad-except
             raise ModuleError("%s %s failed: %s" % (method, path, exc)) from exc
 
-    def request(self, method, path, body=None, params=None, what=None, missing_ok=False, lb_id=None, service="load_balancer"):
-        """One API call; returns the decoded body (None for 404 when missing_ok)."""
+    def request(self, method, path, body=None, params=None, what=None, missing_ok=False, lb_id=None, service="load_balancer",
+                before_retry=None):
+        """One API call; returns the decoded body (None for 404 when missing_ok).
+
+        `before_retry(status)` is asked before a write is sent again: it may find that
+        an ambiguous write did happen (returns ("done", answer)) or give a body made from
+        a fresh read (("body", body)); None sends the same body again."""
         proxy = getattr(self.conn, service)
         backoff = 0.5
         while True:
@@ -1271,6 +1478,14 @@ class OctaviaApi:
                     self.wait_ready(lb_id)
                 self.sleep(min(backoff, max(self.deadline.remaining(), 0)) * random.uniform(0.5, 1.0))
                 backoff = min(backoff * 2, 4.0)
+                if before_retry is not None:
+                    if lb_id:
+                        self.wait_ready(lb_id)
+                    outcome = before_retry(status)
+                    if outcome is not None and outcome[0] == "done":
+                        return outcome[1]
+                    if outcome is not None:
+                        body = outcome[1]
                 continue
             raise ModuleError("Octavia refused to %s (HTTP %s on %s %s): %s"
                               % (what or "do it", status, method, path, fault), status_code=status)
@@ -1279,13 +1494,22 @@ class OctaviaApi:
         return self.request("GET", path, params=params, missing_ok=missing_ok, what=what or "read %s" % path)
 
     def list(self, path, plural, params=None, service="load_balancer"):
+        """Every page of a listing, within the task's time budget; a `next` link that
+        comes back again (a misbehaving proxy or API) ends it with an error."""
         items = []
+        seen = set()
         body = self.request("GET", path, params=params, what="list %s" % plural, service=service)
         while True:
             items.extend(body.get(plural) or [])
             nxt = [link.get("href") for link in body.get(plural + "_links") or [] if link.get("rel") == "next"]
             if not nxt or not nxt[0]:
                 return items
+            if nxt[0] in seen:
+                raise ModuleError("Listing %s does not move on: page %s came again" % (plural, nxt[0]))
+            seen.add(nxt[0])
+            if self.deadline.remaining() <= 0:
+                raise ModuleError("Timed out after %d s listing %s (%d so far); raise the task's timeout"
+                                  % (self.deadline.seconds, plural, len(items)), api_calls=self.calls())
             body = self.request("GET", nxt[0], what="list %s" % plural, service=service)
 
     # -- the load balancer's state ----------------------------------------------------------
@@ -1327,11 +1551,11 @@ class OctaviaApi:
             found = self.get_loadbalancer(ref)
             if found:
                 return found
-        items = self.list("/lbaas/loadbalancers", "loadbalancers", {"name": ref})
+        items = self.list("/lbaas/loadbalancers", "loadbalancers", self.scoped({"name": ref}))
         items = [i for i in items if i.get("provisioning_status") != "DELETED"]
         if len(items) > 1:
-            raise ModuleError("%d load balancers are named %s; use the ID" % (len(items), ref),
-                              ids=[i["id"] for i in items])
+            raise ModuleError("%d load balancers are named %s in project %s; use the ID"
+                              % (len(items), ref, self.project_id() or "(any)"), ids=[i["id"] for i in items])
         return items[0] if items else None
 
     def find_flavor(self, ref):
@@ -1346,10 +1570,39 @@ class OctaviaApi:
         """A Neutron network, subnet or port by name → its ID (an ID is used as is)."""
         if is_uuid(ref):
             return ref
-        items = self.list("/%ss" % resource, "%ss" % resource, {"name": ref}, service="network")
+        items = self.list("/%ss" % resource, "%ss" % resource, self.scoped({"name": ref}), service="network")
+        if not items and self.project_id() and resource in ("network", "subnet"):
+            # not the project's own: a network (or a subnet of one) that is shared with
+            # every project or external, as the project itself would see it
+            others = self.list("/%ss" % resource, "%ss" % resource, {"name": ref}, service="network")
+            items = [item for item in others if self._open_to_all(resource, item)]
         if len(items) != 1:
-            raise ModuleError("%s: %s %s %s" % (field, resource, ref, "not found" if not items else "is ambiguous, use the ID"))
+            where = " in project %s" % self.project_id() if self.project_id() else ""
+            raise ModuleError("%s: %s %s %s" % (field, resource, ref, ("not found%s (nor shared)" % where) if not items
+                                                else "is ambiguous%s, use the ID" % where))
+        self.neutron_seen[(resource, items[0]["id"])] = items[0]
         return items[0]["id"]
+
+    def _open_to_all(self, resource, item):
+        if resource == "subnet":
+            item = self.neutron_object("network", item.get("network_id")) or {}
+        return bool(item.get("shared") or item.get("router:external"))
+
+    def neutron_object(self, resource, obj_id):
+        """A Neutron object by ID (the one a name lookup found costs no call)."""
+        if (resource, obj_id) not in self.neutron_seen:
+            found = self.request("GET", "/%ss/%s" % (resource, obj_id), missing_ok=True, what="read %s %s" % (resource, obj_id),
+                                 service="network")
+            self.neutron_seen[(resource, obj_id)] = (found or {}).get(resource)
+        return self.neutron_seen[(resource, obj_id)]
+
+    def default_provider(self):
+        """The provider a load balancer without `provider` gets, when Octavia makes it
+        knowable: every enabled provider is the amphora one (under any of its names)."""
+        names = {(p.get("name") or "").lower() for p in self.list("/lbaas/providers", "providers")}
+        if names and names <= set(AMPHORA_PROVIDERS):
+            return "amphora"
+        return None
 
 
 def _json(resp):
@@ -1652,7 +1905,7 @@ class Op:
     """One planned write."""
 
     def __init__(self, action, kind, what, method, path, body=None, params=None, changes=None, record=None,
-                 resource=None, summary=None, detail=None):
+                 resource=None, summary=None, detail=None, lookup=None, replan=None):
         self.action = action      # create, update, delete, batch-update, failover
         self.kind = kind
         self.what = what          # human label of the object
@@ -1665,6 +1918,12 @@ class Op:
         self.resource = resource  # response key holding the created object
         self.summary = summary    # extra text for describe()
         self.detail = detail      # extra result data (the member batch's lists)
+        # lookup: (collection path, plural, query, match(obj) -> bool) that finds the
+        # object a create makes, to tell after an ambiguous answer (503) whether it exists
+        self.lookup = lookup
+        # replan(api, path) -> body or None: a member batch made again from the members
+        # as they are now (another client changed the pool meanwhile: 409)
+        self.replan = replan
 
     def describe(self):
         text = "%s %s" % (self.action, self.what)
@@ -1688,10 +1947,14 @@ class Op:
         return "<Op %s>" % self.describe()
 
 
-# Execution order of a plan: deletes that free things first, creates of objects others
-# point at before the pointers, deletes of pointed-at objects last.
-PHASES = ("lb", "delete_rule", "delete_policy", "delete_listener", "create_pool", "pool", "listener",
-          "create_listener", "policy", "rule", "delete_hm", "delete_member", "delete_pool", "failover")
+# Execution order of a plan: deletes that free something the plan needs first (policies,
+# whose positions the plan counts on; a listener whose default pool a listener of the
+# task takes over), creates of objects others point at before the pointers, and the other
+# deletes last, once what replaces them exists: a create that fails then leaves the old
+# object in place.
+PHASES = ("lb", "delete_policy", "delete_listener", "create_pool", "pool", "listener",
+          "create_listener", "policy", "rule", "delete_rule", "delete_listener_late", "delete_hm", "delete_member",
+          "delete_pool", "failover")
 
 
 class Planner:
@@ -1787,14 +2050,19 @@ class Planner:
             if b is not None:
                 before.append(b)
             after.append(a)
+        # a pool is the default pool of one listener at most: a listener whose pool a
+        # listener of the task takes has to go first; any other goes after the creates
+        taken = {w.get("default_pool") for w in wanted if w.get("default_pool")}
+        names = self.current.pool_names() if taken else {}
         for li in current:
             if li["id"] in matched:
                 continue
             view = self.listener_view(li)
             before.append(view)
             if purge:
-                self.add("delete_listener", Op("delete", "listener", label("listener", li), "DELETE",
-                                               "/lbaas/listeners/%s" % li["id"]))
+                early = li.get("default_pool_id") and names.get(li["default_pool_id"]) in taken
+                self.add("delete_listener" if early else "delete_listener_late",
+                         Op("delete", "listener", label("listener", li), "DELETE", "/lbaas/listeners/%s" % li["id"]))
             else:
                 after.append(view)
         return before, after
@@ -1820,7 +2088,11 @@ class Planner:
             body = LISTENER.body(want, refs=self._refs(join_path(path, "default_pool")))
             body["loadbalancer_id"] = self.current.lb_id
             self.add("create_listener", Op("create", "listener", what, "POST", "/lbaas/listeners", {"listener": body},
-                                           record=("listener", key), resource="listener"))
+                                           record=("listener", key), resource="listener",
+                                           lookup=("/lbaas/listeners", "listeners",
+                                                   {"loadbalancer_id": self.current.lb_id,
+                                                    "protocol_port": want["protocol_port"]},
+                                                   lambda li, key=key: listener_key(li) == key)))
             after = public(LISTENER.predict(want))
             if want.get("l7policies") is not None:
                 after["l7policies"] = self.l7policies(want["l7policies"], None, Ref("listener", key), what, True,
@@ -1933,11 +2205,18 @@ class Planner:
                 self.v.raise_if_any()
         pkey = (str(listener_id), key if key is not None else want.get("name") or want.get("position"))
         if have is None:
+            if listener_protocol and listener_protocol not in L7_LISTENER_PROTOCOLS:
+                raise ModuleError("listener: L7 policies only work on HTTP and TERMINATED_HTTPS listeners, not %s (%s)"
+                                  % (listener_protocol, parent))
             self.require_create("l7policy", want, what)
             body = L7POLICY.body(want, refs=self._refs(join_path(path, "redirect_pool")))
             body["listener_id"] = listener_id
+            lookup = None
+            if want.get("name"):
+                lookup = ("/lbaas/l7policies", "l7policies", {"listener_id": listener_id, "name": want["name"]},
+                          lambda policy: True)
             self.add("policy", Op("create", "l7policy", what, "POST", "/lbaas/l7policies", {"l7policy": body},
-                                  record=("l7policy", pkey), resource="l7policy"))
+                                  record=("l7policy", pkey), resource="l7policy", lookup=lookup))
             after = public(L7POLICY.predict(want))
             if want.get("rules") is not None:
                 after["rules"] = self.rules(want["rules"], None, Ref("l7policy", pkey), what, True)[1]
@@ -1972,7 +2251,9 @@ class Planner:
             if have is None:
                 body = L7RULE.body(want)
                 self.add("rule", Op("create", "l7rule", what, "POST", ("/lbaas/l7policies/%s/rules", policy_id),
-                                    {"rule": body}, resource="rule"))
+                                    {"rule": body}, resource="rule",
+                                    lookup=(("/lbaas/l7policies/%s/rules", policy_id), "rules", None,
+                                            lambda rule, key=rule_key(want): rule_key(L7RULE.view(rule)) == key)))
                 after.append(public(L7RULE.predict(want)))
                 continue
             matched.add(have["id"])
@@ -2040,7 +2321,9 @@ class Planner:
             if listener_id:
                 body["listener_id"] = listener_id
             self.add("create_pool", Op("create", "pool", what, "POST", "/lbaas/pools", {"pool": body},
-                                       record=("pool", name), resource="pool"))
+                                       record=("pool", name), resource="pool",
+                                       lookup=("/lbaas/pools", "pools", {"loadbalancer_id": self.current.lb_id, "name": name},
+                                               lambda pool: True)))
             after = public(POOL.predict(want))
             if want.get("members"):
                 after["members"] = self.members(want["members"], [], Ref("pool", name), what, False, phase="create_pool")[1]
@@ -2114,7 +2397,8 @@ class Planner:
                                params={"additive_only": "true"} if additive_only else None,
                                summary=", ".join(summary),
                                detail={"created": created, "updated": updated, "deleted": deleted,
-                                       **({"retried": repaired} if repaired else {})}))
+                                       **({"retried": repaired} if repaired else {})},
+                               replan=_member_replan(wanted, additive_only)))
         return before, after
 
     def healthmonitor(self, want, have, pool_id, parent, pool_protocol=None, phase="pool"):
@@ -2127,7 +2411,9 @@ class Planner:
             body = HEALTH_MONITOR.body(want)
             body["pool_id"] = pool_id
             self.add(phase, Op("create", "health_monitor", what, "POST", "/lbaas/healthmonitors",
-                               {"healthmonitor": body}, resource="healthmonitor"))
+                               {"healthmonitor": body}, resource="healthmonitor",
+                               lookup=("/lbaas/healthmonitors", "healthmonitors", {"pool_id": pool_id},
+                                       lambda hm: True)))
             return None, public(HEALTH_MONITOR.predict(want))
         view = HEALTH_MONITOR.view(have)
         changes = diff_fields("health_monitor", want, view)
@@ -2136,6 +2422,13 @@ class Planner:
             self.add(phase, Op("update", "health_monitor", what, "PUT", "/lbaas/healthmonitors/%s" % have["id"],
                                {"healthmonitor": HEALTH_MONITOR.body(want, only=changes)}, changes=changes))
         return public(view), public(apply_changes(view, changes))
+
+
+def _member_replan(wanted, additive_only):
+    def replan(api, path):
+        now = api.list(path, "members")
+        return batch_members_body(wanted, now, additive_only)
+    return replan
 
 
 def _sorted_members(members):
@@ -2270,10 +2563,33 @@ def batch_members_body(wanted, current=(), additive_only=False):
 # The module base: connection, execution of a plan, results
 # ---------------------------------------------------------------------------------------
 
+PROJECT_OPTION = {"type": "str"}
+
+
 class ParentLookup:
     """Find an object's parents given by name or ID. Names are looked up inside the
     parent (a pool name in its load balancer, a policy name in its listener); an ID
-    alone is enough, its parents are read from it."""
+    alone is enough, its parents are read from it. A load balancer's name is looked up
+    in one project only: the task's `project`, or the caller's own."""
+
+    def scope_project(self):
+        """The ID of the project name lookups are limited to."""
+        wanted = self.params.get("project")
+        if not wanted:
+            project = getattr(self.conn, "current_project_id", None)
+            if not project:
+                raise ModuleError("Cannot tell which project the credentials are scoped to; give project")
+            return project
+        own = getattr(self.conn, "current_project_id", None)
+        if wanted == own:
+            return own
+        try:
+            found = self.conn.identity.find_project(wanted, ignore_missing=True)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise ModuleError("project: cannot look up %s (%s); give the project's ID" % (wanted, exc)) from None
+        if found is None:
+            raise ModuleError("project: %s not found" % wanted)
+        return found.id
 
     def find_loadbalancer(self, ref, required=True):
         lb = self.api.find_loadbalancer(ref) if ref else None
@@ -2359,7 +2675,8 @@ class LbaasModule(ParentLookup, CloudModule):
     @property
     def api(self):
         if self._api is None:
-            self._api = OctaviaApi(self.conn, self.deadline or Deadline(self.params.get("api_timeout") or 300))
+            self._api = OctaviaApi(self.conn, self.deadline or Deadline(self.params.get("api_timeout") or 300),
+                                   project=self.scope_project)
         return self._api
 
     def calls(self):
@@ -2387,10 +2704,20 @@ class LbaasModule(ParentLookup, CloudModule):
         ids = dict(ids or {})
         pending = bool(lb_status and lb_status.startswith(PENDING_PREFIX))
         last = None
+        done = []
         for op in ops:
             if pending and lb_id and not self.check_mode:
                 self.api.wait_ready(lb_id, last or "the load balancer to be ready")
-            result = self.write(op.describe(), self._perform, op, ids, lb_id)
+            try:
+                result = self.write(op.describe(), self._perform, op, ids, lb_id)
+            except ModuleError as exc:
+                gone = [d.what for d in done if d.action == "delete"]
+                if done:
+                    exc.msg += " (Before it: %s.%s)" % ("; ".join(d.describe() for d in done),
+                                                        " Gone now: %s." % ", ".join(gone) if gone else "")
+                    exc.extra.setdefault("done", [d.describe() for d in done])
+                raise
+            done.append(op)
             if op.record and result:
                 ids[op.record] = (result.get(op.resource) or {}).get("id")
                 if op.record == ("loadbalancer", None):
@@ -2403,8 +2730,23 @@ class LbaasModule(ParentLookup, CloudModule):
         return None
 
     def _perform(self, op, ids, lb_id):
-        return self.api.request(op.method, resolve(op.path, ids), body=resolve(op.body, ids), params=op.params,
-                                what=op.describe(), lb_id=lb_id)
+        path = resolve(op.path, ids)
+
+        def before_retry(status):
+            if status == 503 and op.method == "POST" and op.lookup:
+                # the create may have happened before the answer was lost: never make two
+                collection, plural, query, match = op.lookup
+                found = [obj for obj in self.api.list(resolve(collection, ids), plural, resolve(query, ids))
+                         if match(obj) and obj.get("provisioning_status") != "DELETED"]
+                if found:
+                    return ("done", {op.resource: found[0]})
+            if status == 409 and op.replan is not None:
+                body = op.replan(self.api, path)
+                return ("done", {}) if body is None else ("body", body)
+            return None
+
+        return self.api.request(op.method, path, body=resolve(op.body, ids), params=op.params,
+                                what=op.describe(), lb_id=lb_id, before_retry=before_retry)
 
     def fail_on_error(self, lb_id, *objects):
         """After writes: Octavia puts the load balancer back to ACTIVE even when the flow
@@ -2476,7 +2818,7 @@ class LbaasInfoModule(ParentLookup, CloudModule):
     @property
     def api(self):
         if self._api is None:
-            self._api = OctaviaApi(self.conn, Deadline(self.params.get("api_timeout") or 120))
+            self._api = OctaviaApi(self.conn, Deadline(self.params.get("api_timeout") or 120), project=self.scope_project)
         return self._api
 
     def finish(self, **result):

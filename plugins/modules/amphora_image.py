@@ -54,8 +54,8 @@ options:
     type: str
   checksum:
     description:
-      - Expected digest of the data, V(sha256:<hex>), V(sha512:<hex>) or V(md5:<hex>),
-        checked before anything is uploaded.
+      - Expected digest of the data, V(sha256:<hex>) or V(sha512:<hex>), checked before
+        anything is uploaded. MD5 is refused (it does not protect against a forged image).
     type: str
   url_timeout:
     description: Timeout in seconds of each network read of the download.
@@ -222,6 +222,7 @@ import datetime
 import hashlib
 import os
 import re
+import time
 import urllib.parse
 
 from ansible.module_utils.urls import fetch_url
@@ -232,7 +233,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup impo
 SERIES = "octavia_lbaas_tag"
 SHA256 = "octavia_lbaas_sha256"
 RETIRED = "octavia_lbaas_retired_at"
-CHECKSUM = re.compile(r"^(sha256|sha512|md5):([0-9a-fA-F]+)$")
+CHECKSUM = re.compile(r"^(sha256|sha512):([0-9a-fA-F]+)$")
 DIGEST_LENGTH = dict(md5=32, sha256=64, sha512=128)
 CORE = frozenset((
     "id", "name", "status", "visibility", "owner", "tags", "disk_format", "container_format",
@@ -337,8 +338,8 @@ class AmphoraImage(CloudModule):
         if p["checksum"]:
             match = CHECKSUM.match(p["checksum"].strip())
             if not match or len(match.group(2)) != DIGEST_LENGTH[match.group(1)]:
-                raise ModuleError("checksum: expected 'sha256:<64 hex>', 'sha512:<128 hex>' or "
-                                  "'md5:<32 hex>', got %r" % p["checksum"])
+                raise ModuleError("checksum: expected 'sha256:<64 hex>' or 'sha512:<128 hex>' (MD5 can be "
+                                  "forged and is not accepted), got %r" % p["checksum"])
             self.expected = (match.group(1), match.group(2).lower())
         for key, value in p["properties"].items():
             if not PROPERTY_KEY.match(str(key)):
@@ -427,17 +428,31 @@ class AmphoraImage(CloudModule):
                 method.upper(), path, response.status_code, response.text[:500]))
         return response
 
+    # Pages are followed until Glance gives no `next` link (a page shorter than the limit
+    # asked for is not the end: Glance caps the limit at its api_limit_max), within a time
+    # budget, and a marker that does not move on ends the listing with an error.
+    PAGE_LIMIT = 200
+    LIST_SECONDS = 300
+
     def list_images(self, owner_id):
-        images, marker, limit = [], None, 200
+        images, marker, seen = [], None, set()
+        deadline = time.monotonic() + self.LIST_SECONDS
         while True:
-            params = dict(owner=owner_id, visibility="all", limit=limit)
+            params = dict(owner=owner_id, visibility="all", limit=self.PAGE_LIMIT)
             if marker:
                 params["marker"] = marker
-            batch = self.glance("get", "/images", params=params).json().get("images", [])
-            images.extend(RawImage(body) for body in batch)
-            if len(batch) < limit:
+            body = self.glance("get", "/images", params=params).json()
+            batch = body.get("images", [])
+            images.extend(RawImage(item) for item in batch)
+            if not body.get("next") or not batch:
                 return images
             marker = batch[-1]["id"]
+            if marker in seen:
+                raise ModuleError("Glance's image list does not move on (page after %s again)" % marker)
+            seen.add(marker)
+            if time.monotonic() > deadline:
+                raise ModuleError("Listing the images of %s took more than %d s (%d images so far)"
+                                  % (owner_id, self.LIST_SECONDS, len(images)))
 
     def get_raw(self, image_id):
         return RawImage(self.glance("get", "/images/%s" % image_id).json())

@@ -71,6 +71,13 @@ options:
       - "Seconds a probe waits for an answer (Octavia's C(timeout)); not more than C(delay)."
       - Required to create the health monitor.
     type: int
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   state:
     description:
       - "V(present) creates or updates the %s, V(absent) deletes it."
@@ -169,6 +176,7 @@ plan:
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     HEALTH_MONITOR,
+    PROJECT_OPTION,
     STATE_OPTION,
     LbaasModule,
     Op,
@@ -182,6 +190,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class HealthMonitorModule(LbaasModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         pool=dict(type="str", required=True),
         **object_options("health_monitor"),

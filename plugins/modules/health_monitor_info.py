@@ -31,6 +31,13 @@ options:
     description:
       - Pool (name or ID) whose monitor to read.
     type: str
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -55,6 +62,7 @@ api_calls:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    PROJECT_OPTION,
     LbaasInfoModule,
     ModuleError,
     is_uuid,
@@ -63,6 +71,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class HealthMonitorInfoModule(LbaasInfoModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         pool=dict(type="str"),
         name=dict(type="str"),
@@ -87,10 +96,11 @@ class HealthMonitorInfoModule(LbaasInfoModule):
         query = dict(p["filters"])
         if p["name"]:
             query["name"] = p["name"]
-        monitors = api.list("/lbaas/healthmonitors", "healthmonitors", query)
+        monitors = api.list("/lbaas/healthmonitors", "healthmonitors", api.scoped(query))
         if p["loadbalancer"]:
             lbs = [api.get_loadbalancer(p["loadbalancer"])] if is_uuid(p["loadbalancer"]) else []
-            lbs = [lb for lb in lbs if lb] or api.list("/lbaas/loadbalancers", "loadbalancers", {"name": p["loadbalancer"]})
+            lbs = [lb for lb in lbs if lb] or api.list("/lbaas/loadbalancers", "loadbalancers",
+                                                       api.scoped({"name": p["loadbalancer"]}))
             pool_ids = set()
             for lb in lbs:
                 pool_ids.update(pool["id"] for pool in lb.get("pools") or [])

@@ -11,13 +11,16 @@ short_description: Manage a Nova SSH keypair (for example the amphora SSH key)
 description:
   - Creates, checks or deletes a Nova keypair of a user.
   - The public key comes from O(public_key) or O(public_key_file). Without either, the
-    module generates a key pair itself (Nova 2.92 and later no longer generate keys). With
-    O(private_key_file) the private key is written to that file (mode 0600) and read again
-    on later runs, so a re-run changes nothing. Without O(private_key_file) the private key
-    is returned once, in RV(private_key), when the keypair is created; register the result
-    with C(no_log) in mind.
+    module generates a key pair itself (Nova 2.92 and later no longer generate keys) and
+    needs O(private_key_file); the private key is written there, atomically and with mode
+    0600, before Nova gets the public key, and read again on later runs, so a re-run
+    changes nothing. The private key is never part of the result (C(-v) and logs would
+    show it).
   - Nova keypairs cannot be changed. When the keypair exists with another public key the
-    module fails, unless O(replace=true) (servers built with the old key keep it).
+    module fails, unless O(replace=true) (servers built with the old key keep it). A
+    replacement deletes the old keypair only once the new private key is in
+    O(private_key_file); if the create then fails, the file stays and the next run creates
+    the keypair from it.
 author: octavia.lbaas maintainers (@octavia-lbaas)
 version_added: 0.1.0
 extends_documentation_fragment: [octavia.lbaas.cloud]
@@ -102,14 +105,6 @@ keypair:
       description: ID of the owning user (null for the authenticated user when Nova does not say).
       type: str
       sample: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
-private_key:
-  description:
-    - SENSITIVE. The generated private key (OpenSSH format). Returned only when the module
-      generated a key without O(private_key_file) and created the keypair in this run;
-      never again. Do not print it; use C(no_log=true) on the task.
-  returned: when generated without O(private_key_file)
-  type: str
-  sample: "-----BEGIN OPENSSH PRIVATE KEY-----..."
 private_key_file:
   description: The file holding the generated private key, when O(private_key_file) is used.
   returned: when O(private_key_file) is used
@@ -118,6 +113,7 @@ private_key_file:
 """
 
 import os
+import tempfile
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import (
     CloudModule, ModuleError, sdk_exceptions)
@@ -178,6 +174,9 @@ class Keypair(CloudModule):
             self.wanted_public = p["public_key"].strip()
             self.check_public(self.wanted_public, "public_key")
         else:
+            if not p["private_key_file"]:
+                raise ModuleError("private_key_file: needed to generate a key (or give public_key / "
+                                  "public_key_file); the private key is never returned in the result")
             if not HAS_CRYPTOGRAPHY:
                 raise ModuleError("Generating a key needs the python library cryptography "
                                   "(or give public_key / public_key_file)")
@@ -215,15 +214,31 @@ class Keypair(CloudModule):
             key = ed25519.Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                 serialization.NoEncryption()).decode()
+        self.ansible.no_log_values.add(pem)   # never in a result or an error message
         return pem, "%s %s" % (public_of(key), self.params["name"])
 
     def save_private(self, path, pem):
-        directory = os.path.dirname(path)
-        if directory and not os.path.isdir(directory):
+        """Write the key to a 0600 temporary file next to `path`, flush it to disk, then
+        link it into place: `path` holds the whole key or does not exist, and an existing
+        file is never overwritten."""
+        directory = os.path.dirname(path) or "."
+        if not os.path.isdir(directory):
             os.makedirs(directory, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(pem)
+        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(pem)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise ModuleError("private_key_file: %s appeared while the key was generated; "
+                                  "not overwritten" % path) from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     # -- the flow ----------------------------------------------------------------------
     def run(self):
@@ -267,20 +282,25 @@ class Keypair(CloudModule):
                 "it. Set replace: true to delete and create it again, or delete it first"
                 % (p["name"], current.fingerprint))
 
+        # The new private key is on disk before anything is deleted: Nova names are unique,
+        # so a replacement has to delete the old keypair before it creates the new one,
+        # and a create that fails then leaves the file for the next run to create it from.
+        if pem and not self.check_mode:
+            self.save_private(p["private_key_file"], pem)
         if current:
             self.write("delete keypair %s (replace)" % p["name"], self.conn.compute.delete_keypair,
                        p["name"], ignore_missing=False, user_id=user_id)
-        if pem and p["private_key_file"] and not self.check_mode:
-            self.save_private(p["private_key_file"], pem)
         attrs = dict(name=p["name"], public_key=self.wanted_public, type="ssh")
         if user_id:
             attrs["user_id"] = user_id
         try:
             created = self.write("create keypair %s" % p["name"], self.conn.compute.create_keypair,
                                  **attrs)
-        except Exception:
-            if pem and p["private_key_file"]:
-                os.unlink(p["private_key_file"])
+        except Exception as exc:
+            if current:
+                raise ModuleError("Keypair %r was deleted for its replacement, but the create failed (%s); "
+                                  "the new public key is kept (%s) and the next run creates the keypair from it"
+                                  % (p["name"], exc, p["private_key_file"] or "public_key")) from exc
             raise
         if created is None:
             keypair = dict(name=p["name"], public_key=self.wanted_public, fingerprint=None,
@@ -288,8 +308,6 @@ class Keypair(CloudModule):
         else:
             keypair = self.describe(created, user_id)
         self.after = keypair
-        if pem and not p["private_key_file"] and not self.check_mode:
-            result["private_key"] = pem
         self.exit(keypair=keypair, **result)
 
     @staticmethod

@@ -26,6 +26,12 @@ options:
     description:
       - "The administrative state of the policy; C(false) takes it out of service."
     type: bool
+  allow_empty:
+    description:
+      - "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task
+        fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."
+    type: bool
+    default: false
   description:
     description:
       - Description of the policy.
@@ -47,6 +53,13 @@ options:
     description:
       - Position of the policy in the listener (1 is evaluated first).
     type: int
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   redirect_http_code:
     description:
       - HTTP status of redirects (Octavia uses 302).
@@ -190,7 +203,9 @@ plan:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    ALLOW_EMPTY_OPTION,
     L7POLICY,
+    PROJECT_OPTION,
     STATE_OPTION,
     LbaasModule,
     ModuleError,
@@ -206,10 +221,12 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class L7PolicyModule(LbaasModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         listener=dict(type="str", required=True),
         **object_options("l7policy"),
         rules=rules_option(),
+        allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
     module_kwargs = dict(required_one_of=[("name", "position")])

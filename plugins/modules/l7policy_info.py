@@ -31,6 +31,13 @@ options:
     description:
       - Name or ID of the policy.
     type: str
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   rules:
     description:
       - Include the rules of each policy.
@@ -61,6 +68,7 @@ api_calls:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    PROJECT_OPTION,
     LbaasInfoModule,
     ModuleError,
     is_uuid,
@@ -69,6 +77,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class L7PolicyInfoModule(LbaasInfoModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         listener=dict(type="str"),
         name=dict(type="str"),
@@ -96,7 +105,7 @@ class L7PolicyInfoModule(LbaasInfoModule):
             raise ModuleError("loadbalancer alone does not select L7 policies; give listener too")
         if p["name"]:
             query["name"] = p["name"]
-        policies = sorted(api.list("/lbaas/l7policies", "l7policies", query), key=lambda pol: pol.get("position") or 0)
+        policies = sorted(api.list("/lbaas/l7policies", "l7policies", api.scoped(query)), key=lambda pol: pol.get("position") or 0)
         self.finish(l7policies=[self.expand(pol) for pol in policies])
 
     def expand(self, policy):

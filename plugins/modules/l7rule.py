@@ -43,6 +43,13 @@ options:
     description:
       - "Load balancer (name or ID); needed unless O(listener) or O(l7policy) is an ID."
     type: str
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   rule_key:
     description:
       - Header name, cookie name or DN field the rule looks at (Octavia's C(key)).
@@ -140,6 +147,7 @@ plan:
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     L7RULE,
+    PROJECT_OPTION,
     STATE_OPTION,
     LbaasModule,
     Op,
@@ -154,6 +162,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class L7RuleModule(LbaasModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         listener=dict(type="str"),
         l7policy=dict(type="str", required=True),

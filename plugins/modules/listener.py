@@ -21,6 +21,12 @@ options:
     description:
       - "The administrative state of the listener; C(false) takes it out of service."
     type: bool
+  allow_empty:
+    description:
+      - "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task
+        fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."
+    type: bool
+    default: false
   allowed_cidrs:
     description:
       - "Source CIDRs allowed to connect; empty means everyone."
@@ -178,6 +184,13 @@ options:
     description:
       - Name of the listener.
     type: str
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   protocol:
     description:
       - Protocol the listener accepts.
@@ -311,25 +324,32 @@ plan:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    ALLOW_EMPTY_OPTION,
     LISTENER,
+    PROJECT_OPTION,
     STATE_OPTION,
     LbaasModule,
     Op,
     Planner,
+    Validator,
+    check_cidrs_for_vip,
     desire,
     l7policies_option,
     label,
     listener_key,
     object_options,
     public,
+    vip_addresses,
 )
 
 
 class ListenerModule(LbaasModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str", required=True),
         **object_options("listener", required=("protocol_port",)),
         l7policies=l7policies_option(),
+        allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
     module_kwargs = dict(required_if=[("state", "present", ("protocol",))])
@@ -354,6 +374,9 @@ class ListenerModule(LbaasModule):
                              lb["id"], lb.get("provisioning_status"))
             self.finish(changed=have is not None, listener=have, id=have["id"] if have else None)
             return
+        checks = Validator()
+        check_cidrs_for_vip(checks, [self.want], vip_addresses(lb))
+        checks.raise_if_any()
         planner = Planner(current)
         before, after = planner.listener(self.want, have)
         self.before, self.after = before or {}, after

@@ -32,6 +32,13 @@ options:
     description:
       - "C(PROTOCOL:PORT), name or ID of the listener."
     type: str
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   stats:
     description:
       - Include traffic statistics as C(stats).
@@ -68,6 +75,7 @@ api_calls:
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     LISTENER_REF_RE,
+    PROJECT_OPTION,
     LbaasInfoModule,
     is_uuid,
     l4_protocol,
@@ -76,6 +84,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class ListenerInfoModule(LbaasInfoModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         name=dict(type="str"),
         filters=dict(type="dict", default={}),
@@ -101,7 +110,7 @@ class ListenerInfoModule(LbaasInfoModule):
             return
         if ref and not match and not is_uuid(ref):
             query["name"] = ref
-        listeners = api.list("/lbaas/listeners", "listeners", query)
+        listeners = api.list("/lbaas/listeners", "listeners", api.scoped(query))
         if match:
             proto, port = match.group(1).upper(), int(match.group(2))
             listeners = [li for li in listeners if li["protocol_port"] == port and l4_protocol(li["protocol"]) == l4_protocol(proto)]
@@ -114,7 +123,7 @@ class ListenerInfoModule(LbaasInfoModule):
             found = self.api.get_loadbalancer(ref)
             if found:
                 return [found]
-        return self.api.list("/lbaas/loadbalancers", "loadbalancers", {"name": ref})
+        return self.api.list("/lbaas/loadbalancers", "loadbalancers", self.api.scoped({"name": ref}))
 
     def expand(self, listener):
         item = dict(listener)

@@ -31,6 +31,12 @@ options:
     description:
       - "The administrative state of the load balancer; C(false) takes it out of service."
     type: bool
+  allow_empty:
+    description:
+      - "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task
+        fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."
+    type: bool
+    default: false
   availability_zone:
     description:
       - Octavia availability zone (name).
@@ -494,6 +500,13 @@ options:
         type: list
         elements: str
         choices: [SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3]
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   provider:
     description:
       - Provider driver, for example C(amphora) or C(ovn). Octavia picks its default when not given.
@@ -653,13 +666,20 @@ plan:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    ALLOW_EMPTY_OPTION,
+    AMPHORA_LB_ALGORITHMS,
     LOADBALANCER,
+    PROJECT_OPTION,
     STATE_OPTION,
     Current,
     LbaasModule,
     ModuleError,
     Op,
     Ref,
+    Validator,
+    check_algorithms,
+    check_cidrs_for_vip,
+    check_vip_address,
     desire_tree,
     graph_body,
     label,
@@ -668,17 +688,20 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
     public,
     tree_options,
     tree_plan,
+    vip_addresses,
 )
 
 
 class LoadBalancerModule(LbaasModule):
     argument_spec = dict(
         object_options("loadbalancer", required=("name",)),
+        project=dict(PROJECT_OPTION),
         **tree_options(),
         purge_listeners=dict(type="bool", default=True),
         purge_pools=dict(type="bool", default=True),
         cascade=dict(type="bool", default=True),
         failover=dict(type="bool", default=False),
+        allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
 
@@ -696,6 +719,10 @@ class LoadBalancerModule(LbaasModule):
             ops, current = self.create(desired, resolved), None
             self.before, self.after = {}, predict_tree(desired)
         else:
+            checks = Validator()
+            check_cidrs_for_vip(checks, desired.get("listeners"), vip_addresses(lb))
+            check_algorithms(checks, lb.get("provider"), desired.get("pools"))
+            checks.raise_if_any()
             current = Current(self.api, lb).prefetch(desired)
             ops, self.before, self.after = tree_plan(desired, current, p["purge_listeners"], p["purge_pools"], resolved)
         if p["failover"]:
@@ -743,13 +770,51 @@ class LoadBalancerModule(LbaasModule):
     def create(self, desired, resolved):
         if not any(resolved.get(k) for k in ("vip_subnet", "vip_network", "vip_port")):
             raise ModuleError("To create load balancer %s give vip_subnet, vip_network or vip_port" % self.params["name"])
+        self.check_new(desired, resolved)
         body = graph_body(desired, resolved)
         inner = body["loadbalancer"]
+        if self.params.get("project"):
+            inner["project_id"] = self.api.project_id()   # an admin creating it for that project
         members = sum(len(pool.get("members") or []) for pool in inner.get("pools") or [])
         summary = "one fully populated create: %d listener(s), %d pool(s), %d member(s)" % (
             len(inner.get("listeners") or []), len(inner.get("pools") or []), members)
+        lookup = ("/lbaas/loadbalancers", "loadbalancers", self.api.scoped({"name": self.params["name"]}), lambda lb: True)
         return [Op("create", "loadbalancer", label("loadbalancer", desired["loadbalancer"]), "POST", "/lbaas/loadbalancers",
-                   body, record=("loadbalancer", None), resource="loadbalancer", summary=summary)]
+                   body, record=("loadbalancer", None), resource="loadbalancer", summary=summary, lookup=lookup)]
+
+    def check_new(self, desired, resolved):
+        """What only the cloud can tell, for a new load balancer, before its create: the
+        fixed VIP address against the VIP subnet, allowed_cidrs against the VIP's IP
+        version, the algorithms against the provider. Reads only when those are given."""
+        want = desired["loadbalancer"]
+        listeners = desired.get("listeners") or []
+        pools = desired.get("pools") or []
+        checks = Validator()
+        cidrs = any(li.get("allowed_cidrs") for li in listeners)
+        if want.get("vip_address") or cidrs:
+            subnets, addresses = [], []
+            if resolved.get("vip_subnet"):
+                subnet = self.api.neutron_object("subnet", resolved["vip_subnet"])
+                subnets = [subnet] if subnet else []
+            elif resolved.get("vip_network"):
+                subnets = self.api.list("/subnets", "subnets", {"network_id": resolved["vip_network"]}, service="network")
+            elif resolved.get("vip_port"):
+                port = self.api.neutron_object("port", resolved["vip_port"]) or {}
+                addresses = [ip.get("ip_address") for ip in port.get("fixed_ips") or []]
+            if want.get("vip_address"):
+                check_vip_address(checks, want["vip_address"], subnets)
+                addresses = [want["vip_address"]]
+            elif subnets:
+                # Octavia picks an IPv4 subnet of a VIP network when there is one
+                versions = {s.get("ip_version") for s in subnets}
+                addresses = ["0.0.0.0" if 4 in versions else "::"]
+            if cidrs:
+                check_cidrs_for_vip(checks, listeners, addresses)
+        provider = want.get("provider")
+        if not provider and any(pool.get("lb_algorithm") not in AMPHORA_LB_ALGORITHMS + (None,) for pool in pools):
+            provider = self.api.default_provider()
+        check_algorithms(checks, provider, pools)
+        checks.raise_if_any()
 
     def resolve_names(self):
         """VIP subnet/network/port and flavor given by name → IDs (IDs cost no call)."""

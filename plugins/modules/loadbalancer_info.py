@@ -29,6 +29,13 @@ options:
     description:
       - Name or ID of the load balancer. All load balancers of the project when not given.
     type: str
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   stats:
     description:
       - Include traffic statistics as C(stats).
@@ -74,6 +81,7 @@ api_calls:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    PROJECT_OPTION,
     Current,
     LbaasInfoModule,
     is_uuid,
@@ -82,6 +90,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class LoadBalancerInfoModule(LbaasInfoModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         name=dict(type="str"),
         filters=dict(type="dict", default={}),
         children=dict(type="bool", default=False),
@@ -100,7 +109,7 @@ class LoadBalancerInfoModule(LbaasInfoModule):
             query = dict(p["filters"])
             if p["name"]:
                 query["name"] = p["name"]
-            lbs = api.list("/lbaas/loadbalancers", "loadbalancers", query)
+            lbs = api.list("/lbaas/loadbalancers", "loadbalancers", api.scoped(query))
         out = []
         for lb in lbs:
             item = Current(api, lb).tree() if p["children"] else dict(lb)

@@ -31,6 +31,12 @@ options:
     description:
       - "The administrative state of the member; C(false) takes it out of service."
     type: bool
+  allow_empty:
+    description:
+      - "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task
+        fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."
+    type: bool
+    default: false
   backup:
     description:
       - A backup member only gets traffic when all others are down.
@@ -109,6 +115,13 @@ options:
       - Pool (name or ID) the members belong to.
     type: str
     required: true
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   protocol_port:
     description:
       - Port of the member.
@@ -220,7 +233,9 @@ plan:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    ALLOW_EMPTY_OPTION,
     MEMBER,
+    PROJECT_OPTION,
     STATE_OPTION,
     LbaasModule,
     ModuleError,
@@ -240,11 +255,13 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class MemberModule(LbaasModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         pool=dict(type="str", required=True),
         **object_options("member"),
         members=members_option(),
         additive_only=dict(type="bool", default=True),
+        allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
     module_kwargs = dict(
@@ -259,6 +276,9 @@ class MemberModule(LbaasModule):
             extra = [name for name in MEMBER.fields if p.get(name) is not None]
             if extra:
                 raise ModuleError("%s: with members, give the member options in each item of members" % ", ".join(extra))
+            if p["members"] == [] and p["state"] == "present" and not p["additive_only"] and not p["allow_empty"]:
+                raise ModuleError("members: an empty list with additive_only false deletes every member of the pool; "
+                                  "set allow_empty: true if that is what you mean")
             self.wanted = desire_members(p["members"])
         else:
             self.want = desire("member", p, creating=p["state"] == "present")
@@ -309,7 +329,8 @@ class MemberModule(LbaasModule):
             return [Op("delete", "member", what, "DELETE", "%s/%s" % (path, have["id"]))]
         if have is None:
             self.before, self.after = {}, public(MEMBER.predict(want))
-            return [Op("create", "member", what, "POST", path, {"member": MEMBER.body(want)}, resource="member")]
+            return [Op("create", "member", what, "POST", path, {"member": MEMBER.body(want)}, resource="member",
+                       lookup=(path, "members", None, lambda m: member_key(MEMBER.view(m)) == member_key(want)))]
         view = MEMBER.view(have)
         changes = diff_fields("member", want, view)
         refuse_immutable("member", what, changes)

@@ -32,6 +32,13 @@ options:
       - Pool (name or ID).
     type: str
     required: true
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   protocol_port:
     description:
       - Only members on this port.
@@ -62,6 +69,7 @@ api_calls:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    PROJECT_OPTION,
     LbaasInfoModule,
     ModuleError,
     is_uuid,
@@ -70,6 +78,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class MemberInfoModule(LbaasInfoModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         pool=dict(type="str", required=True),
         address=dict(type="str"),

@@ -27,6 +27,12 @@ options:
     description:
       - "The administrative state of the pool; C(false) takes it out of service."
     type: bool
+  allow_empty:
+    description:
+      - "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task
+        fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."
+    type: bool
+    default: false
   alpn_protocols:
     description:
       - ALPN protocols towards the members, in order of preference.
@@ -186,6 +192,13 @@ options:
       - "Name of the pool; it identifies the pool in its load balancer."
     type: str
     required: true
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
   protocol:
     description:
       - Protocol used to talk to the members.
@@ -329,14 +342,18 @@ plan:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    ALLOW_EMPTY_OPTION,
     CHILD_EXTRA,
     POOL,
+    PROJECT_OPTION,
     STATE_OPTION,
     LbaasModule,
     ModuleError,
     Op,
     Planner,
     Ref,
+    Validator,
+    check_algorithms,
     desire,
     healthmonitor_option,
     label,
@@ -348,12 +365,14 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class PoolModule(LbaasModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str", required=True),
         **object_options("pool", required=("name",)),
         listener=dict(type="str"),
         members=members_option(),
         additive_only=dict(type="bool", default=False),
         healthmonitor=healthmonitor_option(),
+        allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
     module_kwargs = dict(required_if=[("state", "present", ("protocol",))])
@@ -376,6 +395,9 @@ class PoolModule(LbaasModule):
             self.finish(changed=have is not None, pool=have, id=have["id"] if have else None)
             return
         want = self.want
+        checks = Validator()
+        check_algorithms(checks, lb.get("provider"), [want])
+        checks.raise_if_any()
         planner = Planner(current)
         listener = current.find_listener(p["listener"]) if p["listener"] else None
         if p["listener"] and listener is None:

@@ -37,6 +37,13 @@ options:
     description:
       - Name or ID of the pool.
     type: str
+  project:
+    description:
+      - "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in.
+        Default: the project the credentials are scoped to. An admin sees every project; a name is never matched in
+        another project than this one. A new load balancer is created in this project."
+      - IDs given for objects are used as they are, whatever their project.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -62,6 +69,7 @@ api_calls:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+    PROJECT_OPTION,
     LbaasInfoModule,
     is_uuid,
 )
@@ -69,6 +77,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
 
 class PoolInfoModule(LbaasInfoModule):
     argument_spec = dict(
+        project=dict(PROJECT_OPTION),
         loadbalancer=dict(type="str"),
         name=dict(type="str"),
         filters=dict(type="dict", default={}),
@@ -84,7 +93,7 @@ class PoolInfoModule(LbaasInfoModule):
         if p["loadbalancer"]:
             lb = api.get_loadbalancer(p["loadbalancer"]) if is_uuid(p["loadbalancer"]) else None
             if lb is None:
-                lbs = api.list("/lbaas/loadbalancers", "loadbalancers", {"name": p["loadbalancer"]})
+                lbs = api.list("/lbaas/loadbalancers", "loadbalancers", api.scoped({"name": p["loadbalancer"]}))
                 lb = lbs[0] if len(lbs) == 1 else None
                 if len(lbs) > 1:
                     self.ansible.warn("%d load balancers are named %s; give its ID" % (len(lbs), p["loadbalancer"]))
@@ -98,7 +107,7 @@ class PoolInfoModule(LbaasInfoModule):
         else:
             if ref:
                 query["name"] = ref
-            pools = api.list("/lbaas/pools", "pools", query)
+            pools = api.list("/lbaas/pools", "pools", api.scoped(query))
         self.finish(pools=[self.expand(pool) for pool in pools])
 
     def expand(self, pool):

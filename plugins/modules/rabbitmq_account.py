@@ -32,6 +32,11 @@ options:
     description: Verify the API's TLS certificate.
     type: bool
     default: true
+  ca_path:
+    description:
+      - CA bundle (PEM) that signs the management API's certificate, for an V(https://) O(api_url) with a
+        private CA. The system's CAs are used when not given.
+    type: path
   vhost:
     description: Virtual host (created when missing).
     type: str
@@ -123,7 +128,8 @@ class Broker:
     def call(self, method, path, body=None, ok=(200, 201, 204)):
         resp, info = fetch_url(self.module, self.base + path, method=method,
                                data=json.dumps(body) if body is not None else None,
-                               headers={"Content-Type": "application/json"}, timeout=30)
+                               headers={"Content-Type": "application/json"}, timeout=30,
+                               ca_path=self.module.params.get("ca_path"))
         status = info.get("status", -1)
         if status == 404 and method == "GET":
             return None
@@ -142,6 +148,7 @@ def main():
             login_user=dict(type="str", required=True),
             login_password=dict(type="str", required=True, no_log=True),
             validate_certs=dict(type="bool", default=True),
+            ca_path=dict(type="path"),
             vhost=dict(type="str", required=True),
             user=dict(type="str", required=True),
             password=dict(type="str", required=True, no_log=True),

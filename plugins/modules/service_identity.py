@@ -118,6 +118,15 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import (
 INTERFACES = ("public", "internal", "admin")
 
 
+def refused_login(exc):
+    """Keystone refused the credentials (HTTP 401), as opposed to any other failure."""
+    status = getattr(exc, "status_code", None)
+    if status is None and getattr(exc, "response", None) is not None:
+        status = getattr(exc.response, "status_code", None)
+    cause = getattr(exc, "__cause__", None)
+    return status == 401 or getattr(cause, "http_status", None) == 401 or "(HTTP 401)" in str(exc)
+
+
 class ServiceIdentity(CloudModule):
     argument_spec = dict(
         user=dict(type="str", required=True),
@@ -186,20 +195,31 @@ class ServiceIdentity(CloudModule):
         return user
 
     def _password_works(self, domain):
+        """Log in as the user with the wanted password, over the same TLS settings as the
+        task's own connection (CA bundle, client certificate, insecure). Only Keystone's
+        401 means "another password"; any other failure (TLS, network) fails the task
+        instead of resetting a password that may well be right."""
         import openstack  # pylint: disable=import-outside-toplevel
         p = self.params
         auth_url = self.conn.config.get_auth_args().get("auth_url")
+        verify, cert = self.conn.config.get_requests_verify_args()
+        tls = {"verify": verify}
+        if isinstance(cert, tuple):
+            tls["cert"], tls["key"] = cert
+        elif cert:
+            tls["cert"] = cert
         try:
             conn = openstack.connect(
                 auth=dict(auth_url=auth_url, username=p["user"], password=p["password"],
                           user_domain_id=domain.id, project_name=p["project"],
                           project_domain_id=domain.id),
-                auth_type="password", verify=self.conn.config.config.get("verify", True),
-                region_name=p["region"])
+                auth_type="password", region_name=p["region"], **tls)
             conn.authorize()
             return True
-        except sdk_exceptions.SDKException:
-            return False
+        except sdk_exceptions.SDKException as exc:
+            if refused_login(exc):
+                return False
+            raise ModuleError("Could not check the password of %s against %s: %s" % (p["user"], auth_url, exc)) from exc
 
     def _service(self, ident):
         p = self.params

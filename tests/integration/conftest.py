@@ -9,8 +9,29 @@ import uuid
 import pytest
 import yaml
 
+from deployment import ensure_drivers
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STATE = ROOT / ".testbed"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "real_amphorae: needs Octavia on its real drivers "
+                            "(amphora VMs under QEMU); runs after every other test")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test on the noop drivers first, the real-amphora ones last (a stable sort keeps
+    file order within each group), so a session switches the deployment at most twice."""
+    items.sort(key=lambda item: item.get_closest_marker("real_amphorae") is not None)
+
+
+@pytest.fixture(autouse=True)
+def octavia_drivers(request):
+    """Deploy the drivers the test needs: the real ones for tests marked real_amphorae,
+    the noop ones for every other integration test (see deployment.py)."""
+    if "integration" in request.node.path.parts:
+        ensure_drivers("real" if request.node.get_closest_marker("real_amphorae") else "noop")
 
 
 @pytest.fixture(scope="session")

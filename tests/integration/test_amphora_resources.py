@@ -321,6 +321,46 @@ def test_role_rejects_bad_input_before_creating_anything(cloud, cloud_name, serv
         assert series(cloud, service_id, name) == [], f"{expected[0]}: an image was created"
 
 
+def test_role_uploads_the_built_image_with_its_agent_version(cloud, cloud_name, service_id,
+                                                             leftovers, unique_name, tmp_path):
+    """With the facts amphora_image_build publishes (its image file, checksum and agent
+    release), the role uploads that file, checks it against the manifest's checksum and
+    tags the image with the property octavia_agent_version; a wrong checksum uploads nothing."""
+    name = unique_name
+    leftovers.flavors.add(name)
+    leftovers.tags.add(name)
+    path, data = image_file(tmp_path / "amphora.qcow2", b"built")
+    built = {"amphora_image_build_file": str(path),
+             "amphora_image_build_checksum": "sha256:" + digest(data),
+             "amphora_image_build_octavia_version": "19.0.0"}
+
+    bad = run_playbook(ROLE, extra_vars=role_vars(
+        cloud_name, name, tmp_path, **{**built, "amphora_image_build_checksum": "sha256:" + digest(b"other")}))
+    assert bad.rc != 0
+    assert "nothing was uploaded" in " ".join(bad.failed_messages())
+    assert series(cloud, service_id, name) == []
+
+    run = run_playbook(ROLE, extra_vars=role_vars(cloud_name, name, tmp_path, **built))
+    assert_ok(run)
+    images = series(cloud, service_id, name)
+    assert [i.id for i in images] == [facts(run)["amphora_resources_image_id"]]
+    assert images[0].properties["octavia_agent_version"] == "19.0.0"
+    assert images[0].properties["hw_architecture"] == "x86_64"
+
+    again = run_playbook(ROLE, extra_vars=role_vars(cloud_name, name, tmp_path, **built))
+    assert_ok(again)
+    assert again.changed() == 0, again.changed_tasks()
+
+    # an operator's own image (another file) carries no agent release it was not given
+    own, own_data = image_file(tmp_path / "own.qcow2", b"own")
+    mine = run_playbook(ROLE, extra_vars=role_vars(cloud_name, name, tmp_path, **built,
+                                                   amphora_resources_image_file=str(own)))
+    assert_ok(mine)
+    current = cloud.image.get_image(facts(mine)["amphora_resources_image_id"])
+    assert current.checksum == digest(own_data, "md5")
+    assert "octavia_agent_version" not in current.properties
+
+
 # -- the modules on their own ------------------------------------------------------------------
 def test_flavor_module_refuses_resize_and_recreates(cloud, cloud_name, service_id, leftovers,
                                                     unique_name):
@@ -416,19 +456,44 @@ def test_keypair_module_for_another_user(cloud, cloud_name, leftovers, unique_na
         cloud.compute.get_keypair(name, user_id=user.id)
 
 
-def test_keypair_module_returns_a_generated_key_once(cloud, cloud_name, leftovers, unique_name):
+def test_keypair_module_keeps_a_generated_key_in_a_file_only(cloud, cloud_name, leftovers, unique_name, tmp_path):
+    """Issue 13 item 2: a generated private key is never in the result (nor in -v output);
+    it goes to private_key_file, mode 0600, before Nova gets the public key, and a
+    replacement writes the new key before it deletes the old keypair."""
     name = unique_name
     leftovers.keypairs.add((name, None))
     playbook = PLAYBOOKS / "keypair.yml"
     base = {"cloud_name": cloud_name, "keypair_name": name}
-    first = run_playbook(playbook, extra_vars=base)
+    # without a file to keep it in, no key is generated and nothing is created
+    refused = run_playbook(playbook, "-v", extra_vars=base)
+    assert refused.rc != 0
+    assert "private_key_file: needed to generate a key" in " ".join(refused.failed_messages())
+    assert task_result(refused, "Keypair").get("changed") is not True
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        cloud.compute.get_keypair(name)
+
+    key_file = tmp_path / "keys" / "amphora_ssh"
+    first = run_playbook(playbook, "-v", extra_vars=dict(base, keypair_private_key_file=str(key_file)))
     assert_ok(first)
     result = task_result(first, "Keypair")
-    private = serialization.load_ssh_private_key(result["private_key"].encode(), password=None)
+    assert "private_key" not in result and "PRIVATE KEY" not in first.stdout + first.stderr
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in key_file.parent.iterdir()) == ["amphora_ssh"]   # no temporary file left
+    private = serialization.load_ssh_private_key(key_file.read_bytes(), password=None)
     public = private.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                                serialization.PublicFormat.OpenSSH).decode()
     assert cloud.compute.get_keypair(name).public_key.split()[:2] == public.split()[:2]
-    second = run_playbook(playbook, extra_vars=base)
+    second = run_playbook(playbook, extra_vars=dict(base, keypair_private_key_file=str(key_file)))
     assert_ok(second)
     assert second.changed() == 0
-    assert "private_key" not in task_result(second, "Keypair")
+
+    # the file is lost: replace generates a new key, on disk before the old keypair goes
+    key_file.unlink()
+    replaced = run_playbook(playbook, extra_vars=dict(base, keypair_private_key_file=str(key_file),
+                                                      keypair_replace=True))
+    assert_ok(replaced)
+    new_private = serialization.load_ssh_private_key(key_file.read_bytes(), password=None)
+    new_public = new_private.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                                       serialization.PublicFormat.OpenSSH).decode()
+    assert new_public.split()[1] != public.split()[1]
+    assert cloud.compute.get_keypair(name).public_key.split()[:2] == new_public.split()[:2]

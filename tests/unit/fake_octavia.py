@@ -53,6 +53,9 @@ RULE_DEFAULTS = dict(key=None, invert=False, admin_state_up=True, tags=[])
 
 
 class FakeOctavia:
+    # the project the (fake) credentials are scoped to; name lookups are limited to it
+    current_project_id = "p"
+
     def __init__(self, pending_polls=1):
         self.pending_polls = pending_polls
         self.lbs = {}
@@ -117,12 +120,25 @@ class FakeOctavia:
     def _octavia(self, method, path, body, params):
         path = re.sub(r"^https?://[^/]+(/v2(\.0)?)?", "", path)
         self.log.append((method, path, copy.deepcopy(body)))
+        params = params or {}
         if method != "GET":
-            for i, (m, status, text) in enumerate(self.inject):
+            for i, entry in enumerate(self.inject):
+                m, status, text = entry[:3]
+                # optional: what another client does meanwhile, and whether Octavia did
+                # the write before the fault reached us (an ambiguous answer)
+                meanwhile, performed = (entry[3:] + (None, False))[:2] if len(entry) > 3 else (None, False)
                 if m == method:
                     del self.inject[i]
+                    if meanwhile is not None:
+                        meanwhile(self)
+                    if performed:
+                        self._route(method, path, body, params)
+                        for lb in self.lbs.values():
+                            lb["provisioning_status"] = "ACTIVE"   # settled by the time we look
                     return _fault(status, text)
-        params = params or {}
+        return self._route(method, path, body, params)
+
+    def _route(self, method, path, body, params):
         routes = [
             (r"/lbaas/loadbalancers", self._lbs),
             (r"/lbaas/loadbalancers/(?P<id>[^/]+)", self._lb),

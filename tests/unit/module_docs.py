@@ -123,6 +123,10 @@ HEADERS = {
         info=True),
 }
 
+ALLOW_EMPTY = {"description": [
+    "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task "
+    "fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."]}
+
 # Descriptions of options that are not Octavia fields (per module, dotted paths for nested ones).
 EXTRA = {
     "loadbalancer": {
@@ -151,6 +155,7 @@ EXTRA = {
         "purge_pools": {"description": ["Delete pools that O(pools) does not list. Only when O(pools) is given."]},
         "cascade": {"description": ["With O(state=absent), delete the load balancer with all its children in one call.",
                                     "Without it, Octavia refuses to delete a load balancer that has children."]},
+        "allow_empty": ALLOW_EMPTY,
         "failover": {"description": [
             "Fail the load balancer over (rebuild its amphorae) after applying the rest of the task.",
             "An explicit action: every run with V(true) fails over (and reports a change)."]},
@@ -159,6 +164,7 @@ EXTRA = {
         "loadbalancer": {"description": [LB_REF % "listener"]},
         "l7policies": {"description": ["L7 policies of the listener, in evaluation order; each needs a name. "
                                        "When given, the listener has exactly these policies."]},
+        "allow_empty": ALLOW_EMPTY,
         "l7policies.rules": {"description": ["Rules of the policy; when given, the policy has exactly these rules."]},
         "state": STATE,
     },
@@ -169,6 +175,7 @@ EXTRA = {
         "members": {"description": ["Members of the pool, matched on address and protocol_port; all changes are one "
                                     "batch update. Members not listed are deleted unless O(additive_only)."]},
         "additive_only": {"description": ["Keep members that O(members) does not list."]},
+        "allow_empty": ALLOW_EMPTY,
         "healthmonitor": {"description": ["The health monitor of the pool (created or updated)."]},
         "state": STATE,
     },
@@ -180,6 +187,7 @@ EXTRA = {
             "top-level member options are for a single member."]},
         "additive_only": {"description": [
             "With O(members), keep the pool's other members. V(false) makes O(members) the complete member set."]},
+        "allow_empty": ALLOW_EMPTY,
         "state": {"description": ["V(present) creates or updates the member(s), V(absent) deletes them."]},
     },
     "health_monitor": {
@@ -190,6 +198,7 @@ EXTRA = {
     "l7policy": {
         "loadbalancer": {"description": ["Load balancer (name or ID) of the listener; needed unless O(listener) is an ID."]},
         "listener": {"description": ["Listener of the policy: C(PROTOCOL:PORT) (for example C(HTTP:80)), a name or an ID."]},
+        "allow_empty": ALLOW_EMPTY,
         "rules": {"description": ["Rules of the policy; when given, the policy has exactly these rules."]},
         "state": STATE,
     },
@@ -277,10 +286,19 @@ def field_doc(kind, option):
     return lines, field
 
 
+PROJECT = {"description": [
+    "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in. "
+    "Default: the project the credentials are scoped to. An admin sees every project; a name is never matched "
+    "in another project than this one. A new load balancer is created in this project.",
+    "IDs given for objects are used as they are, whatever their project."]}
+
+
 def describe(module, path, kind):
     extra = EXTRA.get(module, {}).get(path)
     if extra:
         return list(extra["description"])
+    if path == "project":
+        return list(PROJECT["description"])
     option = path.rsplit(".", 1)[-1]
     if kind:
         lines = field_doc(kind, option)[0]

@@ -10,11 +10,12 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleE
 
 def test_values_are_normalized():
     listener = lbaas.desire("listener", {
-        "protocol": "http", "protocol_port": "80", "tags": ["b", "a", "b"],
+        "protocol": "terminated_https", "protocol_port": "80", "tags": ["b", "a", "b"],
+        "default_tls_container_ref": "https://kms.example/v1/containers/1",
         "insert_headers": {"X-Forwarded-For": True, "X-Forwarded-Port": "false"},
         "tls_versions": ["tlsv1.3", "TLSv1.2"], "alpn_protocols": ["http/1.1", "H2"], "admin_state_up": "yes",
     })
-    assert listener["protocol"] == "HTTP"
+    assert listener["protocol"] == "TERMINATED_HTTPS"
     assert listener["protocol_port"] == 80
     assert listener["tags"] == ["a", "b"]
     assert listener["insert_headers"] == {"X-Forwarded-For": "true", "X-Forwarded-Port": "false"}

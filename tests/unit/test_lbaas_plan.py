@@ -132,19 +132,19 @@ def test_purge_and_dependency_order(state):
     ops = plan(params, snapshot(fake, lb_id))[0]
     assert [op.describe() for op in ops] == [
         "delete L7 policy legacy of listener HTTP:80",
-        "delete listener TCP:9000",
         "create pool new",
         "batch-update members of pool new (add 2)",
         "create health monitor of pool new",
         "create listener HTTP:81",
         "update L7 policy api of listener HTTP:80 (redirect_pool)",
+        "delete listener TCP:9000",      # after the creates (issue 13 item 8)
         "delete pool tcp",
     ]
-    create_listener = ops[5]
+    create_listener = ops[4]
     assert create_listener.body["listener"]["default_pool_id"] == lbaas.Ref("pool", "new")
     ids = {("pool", "new"): "NEW-ID"}
     assert lbaas.resolve(create_listener.body, ids)["listener"]["default_pool_id"] == "NEW-ID"
-    assert lbaas.resolve(ops[3].path, ids) == "/lbaas/pools/NEW-ID/members"
+    assert lbaas.resolve(ops[2].path, ids) == "/lbaas/pools/NEW-ID/members"
 
 
 def test_no_purge_keeps_unlisted_children(state):

@@ -180,8 +180,8 @@ def test_listener_module(run_module, fake):
     assert not run_module(listener, args)["changed"]
     changed = run_module(listener, dict(args, connection_limit=10), check=True, diff=True)
     assert changed["changed"] and changed["diff"]["before"]["connection_limit"] == -1
-    refused = run_module(listener, dict(args, protocol="TCP"), expect_fail=True)
-    assert "protocol" in refused["msg"]
+    refused = run_module(listener, dict(args, protocol="TCP", l7policies=None), expect_fail=True)
+    assert "Cannot change protocol" in refused["msg"]
     gone = run_module(listener, {"loadbalancer": "web", "protocol_port": 81, "state": "absent"})
     assert gone["changed"]
 
@@ -377,3 +377,14 @@ def test_check_mode_real_run_and_rerun(run_module, fake, module, args):
     again = run_module(module, args)
     assert not again["changed"] and again["api_calls"]["writes"] == 0 and fake.writes() == []
     assert not run_module(module, args, check=True)["changed"]
+
+
+def test_a_name_is_looked_up_in_the_callers_project_only(run_module, fake):
+    """Issue 13 item 6, on the in-memory Octavia: a same-named load balancer of another
+    project is neither deleted nor updated (the real two-project test is
+    tests/integration/test_tenant_isolation.py)."""
+    lb_id = build(fake)
+    fake.lbs[lb_id]["project_id"] = "someone-else"
+    gone = run_module(loadbalancer, {"name": "web", "state": "absent"})
+    assert gone["changed"] is False and lb_id in fake.lbs
+    assert not [entry for entry in fake.log if entry[0] != "GET"]
