@@ -318,8 +318,12 @@ def management(cloud, testbed_facts):
     envs = {c: e for c, e in envs.items() if e and e.get("HM_PORT_ID")}
     if not envs:
         pytest.skip("site.yml has not plugged o-hm0 into any controller (no /etc/octavia/hm-interface.env)")
-    first = next(iter(envs.values()))
-    hm_port = cloud.network.get_port(first["HM_PORT_ID"])
+    ports = {c: cloud.network.find_port(e["HM_PORT_ID"], ignore_missing=True) for c, e in envs.items()}
+    envs = {c: e for c, e in envs.items() if ports[c] is not None}
+    if not envs:
+        pytest.skip("the Neutron ports of the controllers' o-hm0 are gone (deleted since site.yml ran): "
+                    "run site.yml again")
+    hm_port = ports[next(iter(envs))]
     net = cloud.network.get_network(hm_port.network_id)
     physnet = testbed_facts["testbed_mgmt_physnet"]
     if net.provider_network_type != "flat" or net.provider_physical_network != physnet:
