@@ -1,6 +1,6 @@
-"""The data plane of the test bed from the tests' side: tenant hosts (network namespaces on
-real Neutron ports in the compute container, see docs/testbed.md), HTTP through a VIP, and
-the QEMU processes of amphora VMs."""
+"""The data plane of the test bed from the tests' side: commands in its containers, tenant
+hosts (network namespaces on real Neutron ports in the compute container, see
+docs/testbed.md), HTTP through a VIP, the QEMU processes of amphora VMs, and waiting."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ import time
 COMPUTE = "octavia-lbaas-compute"
 
 
-def compute(*argv, check=True, timeout=120):
-    """Run argv in the compute container; its stdout."""
-    proc = subprocess.run(["podman", "exec", COMPUTE, *argv], capture_output=True, text=True,
-                          check=False, timeout=timeout)
-    if check:
-        assert proc.returncode == 0, (argv, proc.stdout[-2000:], proc.stderr[-2000:])
+def podman_exec(container, *argv, check=True, timeout=120):
+    """Run argv in a test-bed container; the finished process (it must succeed with check)."""
+    proc = subprocess.run(["podman", "exec", container, *argv], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{container}: {argv} exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return proc
+
+
+def compute(*argv, check=True, timeout=120):
+    """Run argv in the compute container."""
+    return podman_exec(COMPUTE, *argv, check=check, timeout=timeout)
 
 
 def http_get(client, url):
@@ -29,8 +34,8 @@ def answers(client, url, count):
     return [http_get(client, url) for _ in range(count)]
 
 
-def wait_for(what, predicate, timeout, interval=2.0):
-    """predicate()'s first truthy value within timeout seconds, with the seconds it took."""
+def wait_for(what, predicate, timeout, interval=1.0):
+    """predicate()'s first truthy value within timeout seconds, and the seconds it took."""
     start = time.monotonic()
     while True:
         value = predicate()

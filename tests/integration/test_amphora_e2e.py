@@ -44,6 +44,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from dataplane import wait_for
 from lb_helpers import delete_lb
 from playbook import ROOT, run_playbook
 
@@ -78,18 +79,6 @@ def task_results(run, suffix, host):
                 res = task["hosts"][host]
                 return res.get("results", [res])
     raise AssertionError(f"no task {suffix!r} for {host} in the run")
-
-
-def wait_for(what, predicate, timeout, interval=1.0):
-    """predicate() until it returns something true; returns (value, seconds waited)."""
-    start = time.monotonic()
-    while True:
-        value = predicate()
-        if value:
-            return value, time.monotonic() - start
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(interval)
 
 
 def make_ca(cn):

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import ipaddress
 import pathlib
-import subprocess
 import time
 import uuid
 
 import pytest
 from openstack.compute.v2.server import Server
+
+from dataplane import podman_exec, wait_for
 
 COMPUTE = "octavia-lbaas-compute"
 CONTROLLERS = ["octavia-lbaas-controller-1", "octavia-lbaas-controller-2"]
@@ -32,28 +33,9 @@ GUEST_UDP_PORT = 7777
 
 
 # -- helpers -------------------------------------------------------------------------------
-def podman_exec(container, *argv, check=True, timeout=120):
-    proc = subprocess.run(["podman", "exec", container, *argv], capture_output=True, text=True,
-                          timeout=timeout, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{container}: {argv} exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
 def host_tool(*args, check=True, timeout=120):
     """testbed-host in the compute container (its stdout)."""
     return podman_exec(COMPUTE, "testbed-host", *args, check=check, timeout=timeout).stdout
-
-
-def wait_for(what, predicate, timeout, interval=2.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 def host_port(cloud, network, subnet, name, compute_host, security_group, fixed_ip=None):
@@ -141,7 +123,7 @@ def test_compute_services_and_agents_are_up(cloud, compute_host):
                       for b in ("neutron-openvswitch-agent", "neutron-dhcp-agent"))
               and hypervisors and hypervisors[0].state == "up")
         return ok and agents
-    agents = wait_for("nova-compute, both agents and the hypervisor to report up", reporting, timeout=120)
+    agents, _ = wait_for("nova-compute, both agents and the hypervisor to report up", reporting, timeout=120, interval=2)
     # the physnet of lb-mgmt-net and the userspace datapath, as the agent reports them
     conf = agents["neutron-openvswitch-agent"].configuration
     assert "mgmt" in conf["bridge_mappings"]
@@ -174,8 +156,8 @@ def test_two_hosts_talk_http_and_udp_through_br_int(cloud, tenant, compute_host,
 
     # the agent bound both ports: Neutron reports them ACTIVE on the compute node
     for port in ports:
-        port = wait_for("port ACTIVE", lambda p=port: (q := cloud.network.get_port(p.id)).status == "ACTIVE" and q,
-                        timeout=60)
+        port, _ = wait_for("port ACTIVE", lambda p=port: (q := cloud.network.get_port(p.id)).status == "ACTIVE" and q,
+                           timeout=60, interval=2)
         assert port.binding_host_id == compute_host
         assert port.binding_vif_type == "ovs"
 
@@ -262,7 +244,7 @@ def test_vm_boots_gets_its_address_and_answers(cloud, tenant, tiny_image, comput
     created.append(("port", hp.id))
     add_host(f"{unique_name}-client", hp, tenant["subnet"])
     created.append(("host", f"{unique_name}-client"))
-    body = wait_for("the guest's HTTP answer", lambda: podman_exec(
+    body, _ = wait_for("the guest's HTTP answer", lambda: podman_exec(
         COMPUTE, "testbed-host", "get", f"{unique_name}-client", f"http://{ip}/", "5", check=False).stdout,
         timeout=60, interval=2)
     assert body.strip() == f"tiny-vm {port.mac_address}"
@@ -389,7 +371,7 @@ def test_vm_on_the_management_network_exchanges_tcp_and_udp_with_o_hm0(
                  lambda: f"TESTBED-TINY static {ip}/" in (cloud.compute.get_server_console_output(server)["output"] or ""),
                  timeout=240, interval=3)
         expect = f"tiny-vm {port.mac_address}"
-        wait_for("the guest to answer o-hm0", lambda: _try_exchange(management["envs"], ip, expect), timeout=60)
+        wait_for("the guest to answer o-hm0", lambda: _try_exchange(management["envs"], ip, expect), timeout=60, interval=2)
     finally:
         delete_all(cloud, created)
 
