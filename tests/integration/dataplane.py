@@ -31,7 +31,7 @@ def http_get(client, url):
 
 
 def answers(client, url, count):
-    return [http_get(client, url) for _ in range(count)]
+    return [http_get(client, url) for _attempt in range(count)]
 
 
 def wait_for(what, predicate, timeout, interval=1.0):

@@ -150,8 +150,8 @@ def test_the_health_monitor_takes_a_stopped_backend_out_and_back(world, single):
         assert got == [up] * 4, got
     finally:
         compute("testbed-host", "serve", down, "8080", down)
-    _, seconds = wait_for(f"member {down} ONLINE again",
-                          lambda: member_status(world, single["id"], down) == "ONLINE", 120)
+    _online, seconds = wait_for(f"member {down} ONLINE again",
+                                lambda: member_status(world, single["id"], down) == "ONLINE", 120)
     world.record("member_up_detected_s", seconds)
     # seen here: the four replies right after the backend came back all came from it
     # (haproxy's round robin lets a returning server catch up): both within ten replies
@@ -196,7 +196,7 @@ def test_killing_the_amphora_vm_fails_it_over_and_traffic_resumes(world, single)
         assert elapsed < FAILOVER_TIMEOUT, f"no traffic through the VIP {FAILOVER_TIMEOUT} s after the kill"
         time.sleep(2)
     world.record("failover_kill_to_traffic_s", time.monotonic() - killed)
-    new, _ = wait_for("a new amphora", replaced, 120)
+    new, _waited = wait_for("a new amphora", replaced, 120)
     assert new[0]["compute_id"] != old["compute_id"]
     assert world.lb(single["id"]).vip_address == single["vip_address"]
     got = answers(world.client, url, 4)

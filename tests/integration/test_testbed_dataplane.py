@@ -123,7 +123,7 @@ def test_compute_services_and_agents_are_up(cloud, compute_host):
                       for b in ("neutron-openvswitch-agent", "neutron-dhcp-agent"))
               and hypervisors and hypervisors[0].state == "up")
         return ok and agents
-    agents, _ = wait_for("nova-compute, both agents and the hypervisor to report up", reporting, timeout=120, interval=2)
+    agents, _waited = wait_for("nova-compute, both agents and the hypervisor to report up", reporting, timeout=120, interval=2)
     # the physnet of lb-mgmt-net and the userspace datapath, as the agent reports them
     conf = agents["neutron-openvswitch-agent"].configuration
     assert "mgmt" in conf["bridge_mappings"]
@@ -156,8 +156,8 @@ def test_two_hosts_talk_http_and_udp_through_br_int(cloud, tenant, compute_host,
 
     # the agent bound both ports: Neutron reports them ACTIVE on the compute node
     for port in ports:
-        port, _ = wait_for("port ACTIVE", lambda p=port: (q := cloud.network.get_port(p.id)).status == "ACTIVE" and q,
-                           timeout=60, interval=2)
+        port, _waited = wait_for("port ACTIVE", lambda p=port: (q := cloud.network.get_port(p.id)).status == "ACTIVE" and q,
+                                 timeout=60, interval=2)
         assert port.binding_host_id == compute_host
         assert port.binding_vif_type == "ovs"
 
@@ -244,7 +244,7 @@ def test_vm_boots_gets_its_address_and_answers(cloud, tenant, tiny_image, comput
     created.append(("port", hp.id))
     add_host(f"{unique_name}-client", hp, tenant["subnet"])
     created.append(("host", f"{unique_name}-client"))
-    body, _ = wait_for("the guest's HTTP answer", lambda: podman_exec(
+    body, _waited = wait_for("the guest's HTTP answer", lambda: podman_exec(
         COMPUTE, "testbed-host", "get", f"{unique_name}-client", f"http://{ip}/", "5", check=False).stdout,
         timeout=60, interval=2)
     assert body.strip() == f"tiny-vm {port.mac_address}"
