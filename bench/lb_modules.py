@@ -379,7 +379,7 @@ class Bench:
                 if "ours-process" in clients:
                     self.run_ours(n, "ours-process")
             if "ansible" in clients:
-                for n in range(self.args.rounds):
+                for _round in range(self.args.rounds):
                     self.measure("ansible", "ping", "-", [str(OURS_VENV / "bin" / "ansible-playbook"),
                                                           str(BENCH / "playbooks" / "ping.yml")])
             if "oscloud" in clients and not self.args.skip_oscloud:

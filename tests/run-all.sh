@@ -11,6 +11,9 @@ step() { printf '\n\033[1m==> [%4ds] %s\033[0m\n' $((SECONDS - T0)) "$*"; }
 # checkout for ansible-lint and molecule: the checkout is the only copy we test.
 rm -rf "$HOME/.ansible/collections/ansible_collections/octavia/lbaas"
 
+step "ruff: lint the Python code (ruff.toml; lint only, the code is not reformatted)"
+ruff check --no-cache --output-format concise .
+
 step "ansible-lint"
 ansible-lint --offline -q
 

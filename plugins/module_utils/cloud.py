@@ -12,8 +12,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
     import openstack
-    from openstack import exceptions as sdk_exceptions
     from keystoneauth1 import exceptions as ksa_exceptions
+    from openstack import exceptions as sdk_exceptions
     HAS_SDK = True
     SDK_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - reported by the module

@@ -24,7 +24,7 @@ def find_domain_id(conn, domain, option):
     try:
         found = conn.identity.find_domain(domain, ignore_missing=True)
     except sdk_exceptions.ForbiddenException as exc:
-        raise ModuleError("%s: not allowed to read domain %r (%s)" % (option, domain, exc))
+        raise ModuleError("%s: not allowed to read domain %r (%s)" % (option, domain, exc)) from exc
     if found is None:
         raise ModuleError("%s: domain %r does not exist" % (option, domain))
     return found.id

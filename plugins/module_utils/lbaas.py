@@ -29,6 +29,7 @@ import threading
 import time
 
 from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import (
     CloudModule,
     Deadline,
@@ -2253,7 +2254,7 @@ class Planner:
                 self.add("rule", Op("create", "l7rule", what, "POST", ("/lbaas/l7policies/%s/rules", policy_id),
                                     {"rule": body}, resource="rule",
                                     lookup=(("/lbaas/l7policies/%s/rules", policy_id), "rules", None,
-                                            lambda rule, key=rule_key(want): rule_key(L7RULE.view(rule)) == key)))
+                                            lambda rule, key=rule_key(want): rule_key(L7RULE.view(rule)) == key)))  # noqa: B008 (binds this rule's key)
                 after.append(public(L7RULE.predict(want)))
                 continue
             matched.add(have["id"])

@@ -400,7 +400,7 @@ class AmphoraImage(CloudModule):
                     digests.update(chunk)
                     handle.write(chunk)
         except OSError as exc:
-            raise ModuleError("url: download of %s failed: %s" % (url, exc))
+            raise ModuleError("url: download of %s failed: %s" % (url, exc)) from exc
         self.local_path = path
         return digests
 

@@ -144,11 +144,16 @@ port:
 
 import ipaddress
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import (
-    CloudModule, ModuleError, same_value)
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, same_value
 from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import (
-    find_network, find_security_group, find_subnet, only_one, parse_ip, port_view,
-    resolve_project)
+    find_network,
+    find_security_group,
+    find_subnet,
+    only_one,
+    parse_ip,
+    port_view,
+    resolve_project,
+)
 
 
 class HealthManagerPort(CloudModule):

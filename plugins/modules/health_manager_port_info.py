@@ -62,8 +62,7 @@ ports:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import (
-    find_network, port_view, resolve_project)
+from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import find_network, port_view, resolve_project
 
 
 class HealthManagerPortInfo(CloudModule):

@@ -115,8 +115,7 @@ private_key_file:
 import os
 import tempfile
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import (
-    CloudModule, ModuleError, sdk_exceptions)
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, sdk_exceptions
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import find_user_id
 
 try:
@@ -168,7 +167,7 @@ class Keypair(CloudModule):
                     self.wanted_public = handle.read().strip()
             except OSError as exc:
                 raise ModuleError("public_key_file: cannot read %s: %s"
-                                  % (p["public_key_file"], exc.strerror))
+                                  % (p["public_key_file"], exc.strerror)) from exc
             self.check_public(self.wanted_public, "public_key_file")
         elif p["public_key"]:
             self.wanted_public = p["public_key"].strip()
@@ -196,7 +195,7 @@ class Keypair(CloudModule):
             with open(path, "rb") as handle:
                 data = handle.read()
         except OSError as exc:
-            raise ModuleError("private_key_file: cannot read %s: %s" % (path, exc.strerror))
+            raise ModuleError("private_key_file: cannot read %s: %s" % (path, exc.strerror)) from exc
         try:
             key = serialization.load_ssh_private_key(data, password=None)
         except (ValueError, TypeError):
@@ -204,7 +203,7 @@ class Keypair(CloudModule):
                 key = serialization.load_pem_private_key(data, password=None)
             except (ValueError, TypeError) as exc:
                 raise ModuleError("private_key_file: %s is not an unencrypted OpenSSH or PEM "
-                                  "private key (%s)" % (path, exc))
+                                  "private key (%s)" % (path, exc)) from exc
         return "%s %s" % (public_of(key), self.params["name"])
 
     def generate(self):

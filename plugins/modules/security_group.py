@@ -169,8 +169,7 @@ import re
 from types import SimpleNamespace
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import (
-    find_security_group, parse_prefix, resolve_project, only_one)
+from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import find_security_group, only_one, parse_prefix, resolve_project
 
 RULE_SPEC = dict(
     direction=dict(type="str", default="ingress", choices=["ingress", "egress"]),

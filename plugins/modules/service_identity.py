@@ -112,8 +112,7 @@ changes:
   elements: str
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import (
-    CloudModule, ModuleError, sdk_exceptions)
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, sdk_exceptions
 
 INTERFACES = ("public", "internal", "admin")
 

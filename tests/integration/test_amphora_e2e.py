@@ -38,11 +38,11 @@ import uuid
 
 import pymysql
 import pytest
-from keystoneauth1 import exceptions as ksa_exceptions
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from keystoneauth1 import exceptions as ksa_exceptions
 
 from dataplane import wait_for
 from lb_helpers import delete_lb
@@ -296,7 +296,6 @@ def world(cloud, testbed_facts):
     try:
         if uplink:
             sh(CONTROLLER, f"ip link set dev {UPLINK} down")
-        api = cloud.load_balancer
         w.network = cloud.network.create_network(name=f"{w.prefix}-net")
         w.subnet = cloud.network.create_subnet(name=f"{w.prefix}-vip", network_id=w.network.id, ip_version=4,
                                                cidr="10.254.7.0/24")

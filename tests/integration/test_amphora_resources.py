@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from playbook import ROOT, run_playbook
 from placeholder_qcow2 import tiny_qcow2
+from playbook import ROOT, run_playbook
 
 PLAYBOOKS = ROOT / "tests" / "integration" / "playbooks"
 ROLE = PLAYBOOKS / "amphora_resources.yml"

@@ -20,8 +20,8 @@ import openstack
 import pytest
 
 from octavia_api_log import Window, noop_member_defect_since
-from reference_tree import members, reference_tree
 from playbook import ROOT, run_playbook
+from reference_tree import members, reference_tree
 
 PLAYBOOKS = ROOT / "tests" / "integration" / "playbooks"
 TREE = PLAYBOOKS / "lb_tree.yml"
@@ -177,7 +177,7 @@ def play_members(world, playbook, **kwargs):
 
 def assert_retries_were_one_batch_each(attempts, pool_count=1):
     """Every retry after a test-bed failure is one batch update (the members in ERROR)."""
-    for run, window in attempts[1:]:
+    for _run, window in attempts[1:]:
         assert paths(window.writes) == ["PUT /v2.0/lbaas/pools/<id>/members"] * pool_count, window.show(window.writes)
 
 

@@ -19,7 +19,8 @@ import openstack
 import pytest
 import yaml
 
-from playbook import ROOT, run_playbook as _run_playbook
+from playbook import ROOT
+from playbook import run_playbook as _run_playbook
 
 PLAYBOOKS = ROOT / "tests" / "integration" / "playbooks"
 NETWORK_PLAY = PLAYBOOKS / "management_network.yml"

@@ -5,14 +5,15 @@ checks that it is gone."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import subprocess
 import urllib.request
-import base64
 
 import openstack
 import pytest
+
 from placeholder_qcow2 import tiny_qcow2
 
 

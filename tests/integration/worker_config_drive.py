@@ -20,12 +20,11 @@ import warnings
 
 warnings.simplefilter("ignore")
 
-from oslo_config import cfg  # noqa: E402
-from oslo_log import log  # noqa: E402
-
 # octavia.common.config registers Octavia's options when imported.
 from octavia.common import config  # noqa: E402,F401 # pylint: disable=unused-import
 from octavia.controller.worker.v2.tasks import cert_task, compute_tasks  # noqa: E402
+from oslo_config import cfg  # noqa: E402
+from oslo_log import log  # noqa: E402
 
 
 def main(conf_file, amphora_id):

@@ -71,7 +71,7 @@ def run_module(fake):
                 if done.failed and not expect_fail:
                     raise AssertionError("module failed: %s" % result.get("msg")) from None
                 if expect_fail and not done.failed:
-                    raise AssertionError("module did not fail: %s" % result)
+                    raise AssertionError("module did not fail: %s" % result) from None
                 return result
         raise AssertionError("module did not exit")
     return run

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+
 # http_monitor and members are re-exported for the tests that import them from here.
 from reference_tree import http_monitor, members, reference_tree  # noqa: F401  # pylint: disable=unused-import
 

@@ -10,6 +10,7 @@ import yaml
 from ansible_collections.octavia.lbaas.plugins.module_utils import amphora as amp
 from ansible_collections.octavia.lbaas.plugins.modules import amphora as amphora_module
 from ansible_collections.octavia.lbaas.plugins.modules import amphora_info as amphora_info_module
+
 from test_module_docs import _compare
 
 AMP_ID = "0b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081"

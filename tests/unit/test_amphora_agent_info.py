@@ -16,13 +16,12 @@ import uuid
 from unittest import mock
 
 import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.octavia.lbaas.plugins.module_utils import cloud
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError

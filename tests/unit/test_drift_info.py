@@ -10,6 +10,7 @@ import yaml
 
 from ansible_collections.octavia.lbaas.plugins.module_utils import drift
 from ansible_collections.octavia.lbaas.plugins.modules import drift_info
+
 from fake_octavia import FakeResponse
 from test_module_docs import _compare
 

@@ -30,7 +30,7 @@ def test_full_tree_graph_body():
     # every pool is defined fully once, at the load balancer level
     pools = {p["name"]: p for p in lb["pools"]}
     assert list(pools) == ["web", "api", "tcp"]
-    for name, pool in pools.items():
+    for pool in pools.values():
         assert len(pool["members"]) == 10
         assert set(pool["healthmonitor"]) >= {"type", "delay", "timeout", "max_retries"}
         assert "probe_timeout" not in pool["healthmonitor"]

@@ -78,7 +78,7 @@ def test_rule_key():
 
 
 def test_tree_listeners_match_by_key_and_pools_by_name(fake):
-    from lbaas_data import build, snapshot, tree, plan
+    from lbaas_data import build, plan, snapshot, tree
     lb_id = build(fake)
     params = tree()
     params["listeners"][1]["protocol"] = "TERMINATED_HTTPS"          # same key (TCP/8080) → protocol change refused

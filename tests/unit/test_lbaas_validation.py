@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.modules import loadbalancer, listener, member, pool
+from ansible_collections.octavia.lbaas.plugins.modules import listener, loadbalancer, member, pool
 
 from lbaas_data import tree
 

@@ -60,6 +60,7 @@ import shlex
 
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.connection import ConnectionBase
+
 from ansible_collections.containers.podman.plugins.connection.podman import Connection as PodmanConnection
 
 

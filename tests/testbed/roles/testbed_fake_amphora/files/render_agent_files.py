@@ -15,12 +15,11 @@ import warnings
 
 warnings.simplefilter("ignore")
 
-from oslo_config import cfg  # noqa: E402
-from oslo_log import log  # noqa: E402
-
 from octavia.amphorae.backends.agent import agent_jinja_cfg  # noqa: E402
 from octavia.certificates.generator import local  # noqa: E402
 from octavia.common import config  # noqa: E402,F401  (registers Octavia's options)
+from oslo_config import cfg  # noqa: E402
+from oslo_log import log  # noqa: E402
 
 
 def text(value):
