@@ -9,7 +9,7 @@ import pathlib
 import pytest
 import yaml
 
-import module_docs
+import module_docs  # tools/module_docs.py (pytest.ini's pythonpath)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,10 @@ def test_documentation_matches_the_argument_spec(name):
 def test_documentation_is_generated_from_the_specs(name):
     module = module_docs.module_spec(name)[0]
     assert module.DOCUMENTATION == module_docs.documentation(name), (
-        "run ./run python tests/unit/module_docs.py --write %s" % name)
+        "run ./run python tools/module_docs.py --write %s" % name)
+    path, text, generated = module_docs.rendered(name)
+    assert text == generated, "%s: the GENERATED comment is missing; run ./run python tools/module_docs.py --write %s" % (
+        path.name, name)
 
 
 @pytest.mark.parametrize("name", module_docs.MODULES)
