@@ -5,7 +5,7 @@ engine's field docs, so the two cannot drift apart.
     ./run python tools/module_docs.py --check [NAME...]    # list modules whose block differs (exit 1)
     ./run python tools/module_docs.py --write [NAME...]    # rewrite their DOCUMENTATION blocks
 
-Each generated block carries the GENERATED comment above it. tests/unit (test_module_docs.py)
+Each generated block carries the GENERATED comment above it. tests/unit/tools/test_module_docs.py
 fails when a committed block differs from what this tool renders."""
 
 from __future__ import annotations

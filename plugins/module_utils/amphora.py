@@ -6,7 +6,7 @@ replaces.
 
 Everything here is pure (no network): the modules ``amphora`` and ``amphora_info`` do
 the API calls through the engine's ``OctaviaApi`` (``module_utils/lbaas.py``), and
-``tests/unit/test_amphora.py`` tests these functions without a cloud."""
+``tests/unit/plugins/modules/test_amphora.py`` tests these functions without a cloud."""
 
 from __future__ import annotations
 

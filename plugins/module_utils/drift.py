@@ -6,7 +6,7 @@ load balancer or amphora owns any more.
 
 Everything here is pure (no network): the module ``drift_info`` reads one list per
 resource type (load balancers, amphorae, ports, security groups, servers) and hands them
-to ``audit()``; ``tests/unit/test_drift_info.py`` tests it without a cloud."""
+to ``audit()``; ``tests/unit/plugins/modules/test_drift_info.py`` tests it without a cloud."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "playbooks" / "files" / "health_check_controller.py"
+SCRIPT = pathlib.Path(__file__).resolve().parents[4] / "playbooks" / "files" / "health_check_controller.py"
 spec = importlib.util.spec_from_file_location("health_check_controller", SCRIPT)
 hcc = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(hcc)

@@ -11,8 +11,8 @@ import yaml
 from ansible_collections.octavia.lbaas.plugins.module_utils import drift
 from ansible_collections.octavia.lbaas.plugins.modules import drift_info
 
+from doc_checks import compare_options as _compare
 from fake_octavia import FakeResponse
-from test_module_docs import _compare
 
 NOW = 1_800_000_000.0            # 2027-01-15T08:00:00Z
 OLD = "2027-01-15T07:00:00Z"     # an hour before NOW

@@ -10,31 +10,9 @@ import pytest
 import yaml
 
 import module_docs  # tools/module_docs.py (pytest.ini's pythonpath)
+from doc_checks import compare_options as _compare
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _compare(doc_options, spec, path=""):
-    problems = []
-    for name in sorted(set(doc_options) | set(spec)):
-        where = "%s%s" % (path, name)
-        if name not in spec:
-            problems.append("%s: documented but not in the argument spec" % where)
-            continue
-        if name not in doc_options:
-            problems.append("%s: not documented" % where)
-            continue
-        doc, arg = doc_options[name], spec[name]
-        if not doc.get("description"):
-            problems.append("%s: no description" % where)
-        for key, fallback in (("type", "str"), ("elements", None), ("default", None), ("choices", None),
-                              ("aliases", None)):
-            if doc.get(key, fallback) != arg.get(key, fallback):
-                problems.append("%s: %s is %r in the docs, %r in the spec" % (where, key, doc.get(key), arg.get(key)))
-        if bool(doc.get("required")) != bool(arg.get("required")):
-            problems.append("%s: required differs" % where)
-        problems += _compare(doc.get("suboptions") or {}, arg.get("options") or {}, where + ".")
-    return problems
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize("name", module_docs.MODULES)

@@ -11,7 +11,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils import amphora as am
 from ansible_collections.octavia.lbaas.plugins.modules import amphora as amphora_module
 from ansible_collections.octavia.lbaas.plugins.modules import amphora_info as amphora_info_module
 
-from test_module_docs import _compare
+from doc_checks import compare_options as _compare
 
 AMP_ID = "0b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081"
 OLD = "11111111-1111-4111-8111-111111111111"
