@@ -173,7 +173,7 @@ def test_the_agent_probe_reaches_a_real_amphora_over_mtls(world, single):
     assert res["details"]["topology"] == "SINGLE"
     assert res["details"]["haproxy_count"] >= 1
     # the agent runs the haproxy of the load balancer's listener
-    listeners = [listener.id for listener in world.cloud.load_balancer.listeners(load_balancer_id=single["id"])]
+    listeners = [listener["id"] for listener in world.lb(single["id"]).listeners]
     assert listeners and set(listeners) <= set(res["details"]["listeners"]), (listeners, res["details"])
 
 
