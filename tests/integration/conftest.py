@@ -26,12 +26,13 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.get_closest_marker("real_amphorae") is not None)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def octavia_drivers(request):
-    """Deploy the drivers the test needs: the real ones for tests marked real_amphorae,
-    the noop ones for every other integration test (see deployment.py)."""
-    if "integration" in request.node.path.parts:
-        ensure_drivers("real" if request.node.get_closest_marker("real_amphorae") else "noop")
+    """Deploy the drivers a test module needs (its pytestmark): the real ones for
+    real_amphorae, the noop ones for every other integration module (see deployment.py).
+    Module-scoped and autouse, so it runs before the module's own module-scoped fixtures
+    (which build load balancers on whatever drivers are deployed)."""
+    ensure_drivers("real" if request.node.get_closest_marker("real_amphorae") else "noop")
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,8 @@ allowed-address-pairs networking): every load balancer boots amphora VMs under Q
 about a minute each on our 2 cores. Most integration tests exercise the API, the modules
 and the controllers, not the data plane, and build dozens of load balancers: they run on
 Octavia's noop drivers (inventories/aio/noop-drivers.yml), which take a second each. The
-conftest runs every noop test first and every test marked ``real_amphorae`` last, so a
-session switches at most twice, each switch being one site.yml run that changes only the
+conftest runs every noop test first and every module marked ``real_amphorae`` last, and
+switches before a module's own fixtures run, so a session switches at most twice, each switch being one site.yml run that changes only the
 driver lines of octavia.conf (and restarts the services that read them).
 """
 

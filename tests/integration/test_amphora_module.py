@@ -256,7 +256,7 @@ def test_bad_inputs_fail_with_a_clear_message_before_any_write(world):
         ({"action": "image_roll", "id": single["id"]}, "id: not used with action=image_roll"),
         ({"action": "image_roll", "loadbalancer": pair_lb, "image_id": ""}, "image_id: empty"),
         ({"action": "failover", "id": single["id"], "image_tag": "amphora"}, "image_tag: only used with action=image_roll"),
-        ({"action": "failover", "id": single["id"], "timeout": 0}, "timeout: must be at least 1 second"),
+        ({"action": "failover", "id": single["id"], "timeout": 0}, "timeout: must be more than 0"),
         ({}, "action: required with state=present"),
     ]
     run, window = world.play(amp_runs=[case for case, _fragment in cases], ignore_errors=True)
