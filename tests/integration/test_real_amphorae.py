@@ -10,7 +10,7 @@ the controllers' Octavia release), and the backends and client: network namespac
 Neutron ports of a tenant network, bound by the Open vSwitch agent like VM ports.
 
 The tests run in file order on one world: a SINGLE load balancer (tests/testbed/demo.yml,
-the main job's own demo), then an ACTIVE_STANDBY one. Everything is deleted at the end, also
+the main job's own demo), then an ACTIVE_STANDBY one, whose master VM is killed last. Everything is deleted at the end, also
 when a test fails. Measured times go to .tmp/real_amphorae_times.json (bench/ has the
 benchmark that records them).
 """
@@ -89,7 +89,9 @@ def world(cloud):
     w = World(cloud)
     yield w
     cleanup = Cleanup()
-    for lb in w.lbs.values():
+    # the newest first: the pair, whose master the last test killed, goes before health
+    # manager would start replacing it
+    for lb in reversed(list(w.lbs.values())):
         cleanup.attempt(f"load balancer {lb['id']}", delete_lb, cloud, lb["id"], timeout=600)
     for host in [*w.backends, w.client]:
         cleanup.attempt(f"tenant host {host}", compute, "testbed-host", "del", host)
@@ -218,6 +220,38 @@ def pair(world):
     return lb
 
 
+def test_the_image_roll_replaces_only_stale_amphorae_and_traffic_keeps_flowing(world, pair, single, tmp_path):
+    """A new image for the single's amphora (the deployed image's file with zeros appended:
+    other bytes, so Glance gets a new image, and the same guest, since QEMU reads a qcow2
+    by its tables and ignores what follows them); the pair's amphorae, as stale but not in
+    the roll's list, stay. (One failover: the pair's two would double the test's time and
+    prove nothing more.)"""
+    api = world.cloud.load_balancer
+    wait_for("the single ACTIVE", lambda: world.lb(single["id"]).provisioning_status == "ACTIVE", FAILOVER_TIMEOUT, 3)
+    deployed = run_playbook(DEPLOYED_IMAGE, "-i", str(INVENTORY))
+    assert_ok(deployed)
+    image = pathlib.Path(deployed.results()[-1]["msg"])
+    copy = tmp_path / "amphora-next.qcow2"
+    shutil.copyfile(image, copy)
+    with copy.open("ab") as f:
+        f.write(bytes(4096))
+    before = {a["id"] for a in world.amphorae(single["id"])}
+    pair_before = {a["id"] for a in world.amphorae(pair["id"])}
+    run = run_playbook(ROLL, "-i", str(INVENTORY), timeout=BUILD_TIMEOUT * 2, extra_vars={
+        "amphora_image_roll_loadbalancers": [single["id"]], "amphora_resources_image_file": str(copy)})
+    try:
+        assert_ok(run)
+        after = {a["id"] for a in world.amphorae(single["id"])}
+        assert len(after) == 1 and not before & after, (before, after)
+        assert {a["id"] for a in world.amphorae(pair["id"])} == pair_before
+        assert api.get_load_balancer(single["id"]).provisioning_status == "ACTIVE"
+        got = answers(world.client, world.url(single), 4)
+        assert set(got) == set(world.backends), got
+    finally:
+        # the deployed image gets the tag back (the module knows it by its content)
+        assert_ok(run_playbook(DEPLOYED_IMAGE, "-i", str(INVENTORY)))
+
+
 def test_active_standby_keeps_serving_when_the_master_vm_dies(world, pair):
     url = world.url(pair)
     amps = world.amphorae(pair["id"])
@@ -226,9 +260,11 @@ def test_active_standby_keeps_serving_when_the_master_vm_dies(world, pair):
     kill_qemu(master["compute_id"])
     killed = time.monotonic()
     # keepalived on the backup takes the VIP over after a few missed VRRP adverts: count how
-    # long no reply came back, over 60 s of one GET every half second
+    # long no reply came back, over 30 s of one GET every half second. (Shorter than
+    # heartbeat_timeout: the teardown deletes the pair before health manager starts
+    # rebuilding the dead master, which would hold the deletion back for minutes.)
     longest_gap, last_ok, failures = 0.0, killed, 0
-    while time.monotonic() - killed < 60:
+    while time.monotonic() - killed < 30:
         if http_get(world.client, url) in world.backends:
             longest_gap = max(longest_gap, time.monotonic() - last_ok)
             last_ok = time.monotonic()
@@ -237,36 +273,4 @@ def test_active_standby_keeps_serving_when_the_master_vm_dies(world, pair):
         time.sleep(0.5)
     world.record("active_standby_longest_gap_s", longest_gap)
     assert time.monotonic() - last_ok < 5, "no reply through the VIP in the last seconds"
-    assert longest_gap < 30, f"traffic stopped for {longest_gap:.0f} s after the master died"
-
-
-def test_the_image_roll_replaces_only_stale_amphorae_and_traffic_keeps_flowing(world, pair, single, tmp_path):
-    """A new image for the pair's amphorae (the deployed image's file with zeros appended:
-    other bytes, so Glance gets a new image, and the same guest, since QEMU reads a qcow2
-    by its tables and ignores what follows them); the single's amphora stays, its load
-    balancer not being in the roll's list."""
-    api = world.cloud.load_balancer
-    # health manager is still replacing the killed master: the roll starts once that is done
-    wait_for("the pair ACTIVE", lambda: world.lb(pair["id"]).provisioning_status == "ACTIVE", FAILOVER_TIMEOUT, 3)
-    deployed = run_playbook(DEPLOYED_IMAGE, "-i", str(INVENTORY))
-    assert_ok(deployed)
-    image = pathlib.Path(deployed.results()[-1]["msg"])
-    copy = tmp_path / "amphora-next.qcow2"
-    shutil.copyfile(image, copy)
-    with copy.open("ab") as f:
-        f.write(bytes(4096))
-    before = {a["id"] for a in world.amphorae(pair["id"])}
-    single_before = {a["id"] for a in world.amphorae(single["id"])}
-    run = run_playbook(ROLL, "-i", str(INVENTORY), timeout=BUILD_TIMEOUT * 3, extra_vars={
-        "amphora_image_roll_loadbalancers": [pair["id"]], "amphora_resources_image_file": str(copy)})
-    try:
-        assert_ok(run)
-        after = {a["id"] for a in world.amphorae(pair["id"])}
-        assert len(after) == 2 and not before & after, (before, after)
-        assert {a["id"] for a in world.amphorae(single["id"])} == single_before
-        assert api.get_load_balancer(pair["id"]).provisioning_status == "ACTIVE"
-        got = answers(world.client, world.url(pair), 4)
-        assert set(got) == set(world.backends), got
-    finally:
-        # the deployed image gets the tag back (the module knows it by its content)
-        assert_ok(run_playbook(DEPLOYED_IMAGE, "-i", str(INVENTORY)))
+    assert longest_gap < 15, f"traffic stopped for {longest_gap:.0f} s after the master died"
