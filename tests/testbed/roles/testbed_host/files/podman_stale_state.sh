@@ -8,7 +8,10 @@
 # and `podman exec` fails with "cannot exec in a stopped container". When no container
 # process is alive at all, emptying that runtime state is exactly what a reboot would
 # have done; podman then sees every container as created and starts it with its disk
-# intact. Prints "clean", "reset" or an error (exit 1).
+# intact. When some are dead and others alive (a session started one container by hand on
+# a restored machine), the live ones are stopped first if they are all the test bed's own
+# (label io.octavia-lbaas.testbed); a stranger's live container is never touched.
+# Prints "clean", "reset" or an error (exit 1).
 set -eu
 
 conmon_alive() {
@@ -17,6 +20,7 @@ conmon_alive() {
 }
 
 stale=""
+alive=""
 podman ps -a --format '{{.ID}} {{.State}}' > /tmp/.podman-states.$$ || {
     rm -f /tmp/.podman-states.$$; echo "podman ps failed" >&2; exit 1; }
 while read -r id state; do
@@ -24,7 +28,7 @@ while read -r id state; do
         Created|Exited*|Configured|created|exited|configured) continue ;;
     esac
     pid=$(podman inspect --format '{{.State.ConmonPid}}' "$id" 2>/dev/null || echo 0)
-    conmon_alive "$pid" || stale="$stale $id"
+    if conmon_alive "$pid"; then alive="$alive $id"; else stale="$stale $id"; fi
 done < /tmp/.podman-states.$$
 rm -f /tmp/.podman-states.$$
 
@@ -33,14 +37,34 @@ if [ -z "$stale" ]; then
     exit 0
 fi
 
-# Some container still has a live monitor: this is not a restored machine but a crashed
-# container, and wiping the runtime state would orphan the live ones.
-for comm in /proc/[0-9]*/comm; do
-    if [ "$(cat "$comm" 2>/dev/null)" = conmon ]; then
-        echo "containers$stale are recorded as running but are dead, while other" \
-             "containers are alive; stop them all (podman stop -a) and retry" >&2
+# Some container still has a live monitor. Ours are stopped (a restart keeps their disks);
+# anyone else's would be orphaned by wiping the runtime state: refuse.
+for id in $alive; do
+    if [ "$(podman inspect --format '{{index .Config.Labels "io.octavia-lbaas.testbed"}}' "$id" 2>/dev/null)" != 1 ]; then
+        echo "containers$stale are recorded as running but are dead, while container $id" \
+             "(not the test bed's) is alive; stop them all (podman stop -a) and retry" >&2
         exit 1
     fi
+done
+for id in $alive; do
+    podman stop --time 20 "$id" >/dev/null
+done
+# a stopped container's conmon exits a moment after `podman stop` returns
+conmon_running() {
+    for comm in /proc/[0-9]*/comm; do
+        [ "$(cat "$comm" 2>/dev/null)" = conmon ] && return 0
+    done
+    return 1
+}
+tries=0
+while conmon_running; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 15 ]; then
+        echo "containers$stale are recorded as running but are dead, and a container" \
+             "monitor (conmon) is still alive${alive:+ after stopping$alive}; stop it and retry" >&2
+        exit 1
+    fi
+    sleep 1
 done
 
 for ns in /run/netns/netns-*; do
