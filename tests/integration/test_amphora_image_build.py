@@ -305,7 +305,7 @@ def refused(port, amphora_id, context):
 @pytest.mark.skipif(os.environ.get("OCTAVIA_LBAAS_STANDALONE_BOOT") != "1",
                     reason="4-5 min of TCG boot that test_real_amphorae.py repeats through Nova (the same "
                            "image, Octavia's own config drive, the agent over mTLS); run it for image work "
-                           "without a cloud: OCTAVIA_LBAAS_STANDALONE_BOOT=1")
+                           "without a cloud: OCTAVIA_LBAAS_STANDALONE_BOOT=1 (and _VCPUS=2 to compare vCPU counts)")
 def test_image_boots_and_agent_answers_over_mtls(image, pki, octavia_python, tmp_path):
     cached = pathlib.Path(image["facts"]["amphora_image_build_file"])
     cached_sha = image["manifest"]["sha256"]
@@ -336,7 +336,7 @@ def test_image_boots_and_agent_answers_over_mtls(image, pki, octavia_python, tmp
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(cached), str(overlay)],
                    check=True)
     serial = tmp_path / "serial.log"
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "pc", "-m", "1024", "-smp", "1",
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "pc", "-m", "1024", "-smp", os.environ.get("OCTAVIA_LBAAS_STANDALONE_BOOT_VCPUS", "1"),
            "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none", "-no-reboot",
            "-serial", f"file:{serial}",
            "-drive", f"file={overlay},if=virtio,format=qcow2",
