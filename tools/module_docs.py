@@ -19,7 +19,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".tmp" / "collections"))
 
-from ansible_collections.octavia.lbaas.plugins.module_utils import cloud, lbaas  # noqa: E402
+from ansible_collections.octavia.lbaas.plugins.module_utils import cloud, lbaas_specs  # noqa: E402
 
 MODULES = ("loadbalancer", "listener", "pool", "member", "health_monitor", "l7policy", "l7rule",
            "loadbalancer_info", "listener_info", "pool_info", "member_info", "health_monitor_info", "l7policy_info")
@@ -274,10 +274,10 @@ def module_spec(name):
 
 
 def field_doc(kind, option):
-    spec = lbaas.SPECS[kind]
+    spec = lbaas_specs.SPECS[kind]
     field = spec.fields.get(option)
     if field is None and kind == "pool":
-        field = {f.name: f for f in lbaas.CHILD_EXTRA["pool"]}.get(option)
+        field = {f.name: f for f in lbaas_specs.CHILD_EXTRA["pool"]}.get(option)
     if field is None:
         return None, None
     lines = [field.doc]
@@ -345,7 +345,7 @@ def render_options(module, spec, path="", kind=None, indent=2):
 
 
 def render_session_persistence(spec, indent):
-    fields = {f.name: f for f in lbaas.SESSION_PERSISTENCE}
+    fields = {f.name: f for f in lbaas_specs.SESSION_PERSISTENCE}
     out = []
     pad = " " * indent
     for name in sorted(spec):

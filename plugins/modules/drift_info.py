@@ -243,7 +243,7 @@ import time
 from ansible_collections.octavia.lbaas.plugins.module_utils import drift
 from ansible_collections.octavia.lbaas.plugins.module_utils.amphora import AMPHORAE
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasInfoModule
 
 # resource type -> (service, path, plural key, query, what to say when it fails)
 READS = {

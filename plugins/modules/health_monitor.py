@@ -176,18 +176,12 @@ plan:
             "deleted": ["member 10.0.1.6:80"]}]
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
-    HEALTH_MONITOR,
-    PROJECT_OPTION,
-    STATE_OPTION,
-    LbaasModule,
-    Op,
-    Planner,
-    desire,
-    label,
-    object_options,
-    public,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import HEALTH_MONITOR, STATE_OPTION, label, object_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import desire
 
 
 class HealthMonitorModule(LbaasModule):

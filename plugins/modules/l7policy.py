@@ -204,21 +204,13 @@ plan:
             "deleted": ["member 10.0.1.6:80"]}]
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
-    ALLOW_EMPTY_OPTION,
-    L7POLICY,
-    PROJECT_OPTION,
-    STATE_OPTION,
-    LbaasModule,
-    ModuleError,
-    Op,
-    Planner,
-    desire,
-    label,
-    object_options,
-    public,
-    rules_option,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import L7POLICY, STATE_OPTION, label, object_options, rules_option
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, desire
 
 
 class L7PolicyModule(LbaasModule):

@@ -69,12 +69,9 @@ api_calls:
   sample: {"writes": 0, "reads": 3}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
-    PROJECT_OPTION,
-    LbaasInfoModule,
-    ModuleError,
-    is_uuid,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import is_uuid
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule
 
 
 class L7PolicyInfoModule(LbaasInfoModule):

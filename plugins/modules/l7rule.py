@@ -147,19 +147,12 @@ plan:
             "deleted": ["member 10.0.1.6:80"]}]
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
-    L7RULE,
-    PROJECT_OPTION,
-    STATE_OPTION,
-    LbaasModule,
-    Op,
-    Planner,
-    desire,
-    label,
-    object_options,
-    public,
-    rule_key,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import L7RULE, STATE_OPTION, label, object_options, rule_key
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import desire
 
 
 class L7RuleModule(LbaasModule):

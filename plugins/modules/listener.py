@@ -325,24 +325,12 @@ plan:
             "deleted": ["member 10.0.1.6:80"]}]
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
-    ALLOW_EMPTY_OPTION,
-    LISTENER,
-    PROJECT_OPTION,
-    STATE_OPTION,
-    LbaasModule,
-    Op,
-    Planner,
-    Validator,
-    check_cidrs_for_vip,
-    desire,
-    l7policies_option,
-    label,
-    listener_key,
-    object_options,
-    public,
-    vip_addresses,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import LISTENER, STATE_OPTION, l7policies_option, label, listener_key, object_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator, check_cidrs_for_vip, desire, vip_addresses
 
 
 class ListenerModule(LbaasModule):

@@ -75,13 +75,8 @@ api_calls:
   sample: {"writes": 0, "reads": 3}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
-    LISTENER_REF_RE,
-    PROJECT_OPTION,
-    LbaasInfoModule,
-    is_uuid,
-    l4_protocol,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import LISTENER_REF_RE, is_uuid, l4_protocol
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule
 
 
 class ListenerInfoModule(LbaasInfoModule):

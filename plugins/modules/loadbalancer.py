@@ -667,29 +667,20 @@ plan:
             "deleted": ["member 10.0.1.6:80"]}]
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import AMPHORA_LB_ALGORITHMS
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op, Ref, graph_body, predict_tree
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import tree_plan
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import LOADBALANCER, STATE_OPTION, label, object_options, tree_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current, public
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import (
     ALLOW_EMPTY_OPTION,
-    AMPHORA_LB_ALGORITHMS,
-    LOADBALANCER,
-    PROJECT_OPTION,
-    STATE_OPTION,
-    Current,
-    LbaasModule,
-    ModuleError,
-    Op,
-    Ref,
     Validator,
     check_algorithms,
     check_cidrs_for_vip,
     check_vip_address,
     desire_tree,
-    graph_body,
-    label,
-    object_options,
-    predict_tree,
-    public,
-    tree_options,
-    tree_plan,
     vip_addresses,
 )
 

@@ -234,25 +234,13 @@ plan:
             "deleted": ["member 10.0.1.6:80"]}]
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
-    ALLOW_EMPTY_OPTION,
-    MEMBER,
-    PROJECT_OPTION,
-    STATE_OPTION,
-    LbaasModule,
-    ModuleError,
-    Op,
-    Planner,
-    desire,
-    desire_members,
-    diff_fields,
-    label,
-    member_key,
-    members_option,
-    object_options,
-    public,
-    refuse_immutable,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import MEMBER, STATE_OPTION, label, member_key, members_option, object_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import diff_fields, public, refuse_immutable
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, desire, desire_members
 
 
 class MemberModule(LbaasModule):

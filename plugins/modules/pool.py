@@ -343,26 +343,21 @@ plan:
             "deleted": ["member 10.0.1.6:80"]}]
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import (
-    ALLOW_EMPTY_OPTION,
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op, Ref
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
     CHILD_EXTRA,
     POOL,
-    PROJECT_OPTION,
     STATE_OPTION,
-    LbaasModule,
-    ModuleError,
-    Op,
-    Planner,
-    Ref,
-    Validator,
-    check_algorithms,
-    desire,
     healthmonitor_option,
     label,
     members_option,
     object_options,
-    public,
 )
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator, check_algorithms, desire
 
 
 class PoolModule(LbaasModule):

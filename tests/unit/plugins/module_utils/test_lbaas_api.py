@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_api
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import Deadline, ModuleError
 
 from fake_octavia import FakeResponse
@@ -25,7 +25,7 @@ class Clock:
 @pytest.fixture
 def api(fake):
     clock = Clock()
-    client = lbaas.OctaviaApi(fake, Deadline(60), sleep=clock)
+    client = lbaas_api.OctaviaApi(fake, Deadline(60), sleep=clock)
     client.clock = clock
     return client
 
@@ -66,7 +66,7 @@ def test_permanent_conflict_fails_at_once(api, fake):
 def test_retries_stop_at_the_deadline(fake):
     lb_id = build(fake)
     fake.inject = [("PUT", 503, "busy")] * 50
-    api = lbaas.OctaviaApi(fake, Deadline(0), sleep=Clock())
+    api = lbaas_api.OctaviaApi(fake, Deadline(0), sleep=Clock())
     with pytest.raises(ModuleError, match="HTTP 503"):
         api.request("PUT", "/lbaas/loadbalancers/%s" % lb_id, {"loadbalancer": {"description": "x"}})
     assert api.writes == 1
@@ -77,7 +77,7 @@ def test_wait_polls_fast_then_backs_off(fake):
     lb_id = build(fake)
     fake._touch(lb_id)
     clock = Clock()
-    api = lbaas.OctaviaApi(fake, Deadline(60), sleep=clock)
+    api = lbaas_api.OctaviaApi(fake, Deadline(60), sleep=clock)
     lb = api.wait_ready(lb_id, "a test")
     assert lb["provisioning_status"] == "ACTIVE"
     assert clock.sleeps[0] == 0.2
@@ -98,7 +98,7 @@ def test_wait_times_out_within_the_task_timeout(fake):
     fake.pending_polls = 10 ** 6
     lb_id = build(fake)
     fake._touch(lb_id)
-    api = lbaas.OctaviaApi(fake, Deadline(0), sleep=Clock())
+    api = lbaas_api.OctaviaApi(fake, Deadline(0), sleep=Clock())
     with pytest.raises(ModuleError, match="Timed out after 0 s"):
         api.wait_ready(lb_id)
 
@@ -133,7 +133,7 @@ def test_lists_follow_next_links():
     class Conn:
         load_balancer = Proxy()
 
-    api = lbaas.OctaviaApi(Conn(), Deadline(5))
+    api = lbaas_api.OctaviaApi(Conn(), Deadline(5))
     assert [p["id"] for p in api.list("/lbaas/pools", "pools")] == ["1", "2"]
     assert api.reads == 2
 
