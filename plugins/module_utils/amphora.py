@@ -10,7 +10,7 @@ the API calls through the engine's ``OctaviaApi`` (``module_utils/lbaas_api.py``
 
 from __future__ import annotations
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import is_uuid
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 # Paths relative to openstacksdk's load-balancer endpoint (the service root + v2.0).
 AMPHORAE = "/octavia/amphorae"

@@ -12,12 +12,9 @@ import random
 import threading
 import time
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import Deadline, ModuleError, poll_intervals
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import (
-    AMPHORA_PROVIDERS,
-    PENDING_PREFIX,
-    is_uuid,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import Deadline, ModuleError, poll, poll_intervals
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import AMPHORA_PROVIDERS, PENDING_PREFIX
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class OctaviaApi:
@@ -172,24 +169,25 @@ class OctaviaApi:
     def wait_ready(self, lb_id, what="the load balancer", gone_ok=False):
         """Poll until the load balancer leaves PENDING_*: ACTIVE → return it,
         ERROR → fail with its status tree, gone → None (when gone_ok)."""
-        last = None
-        for interval in poll_intervals(**self.POLL):
-            last = self.get_loadbalancer(lb_id)
-            if last is None or last.get("provisioning_status") == "DELETED":
+        def settled(lb):
+            if lb is None or lb.get("provisioning_status") == "DELETED":
                 if gone_ok:
-                    return None
+                    return True
                 raise ModuleError("Load balancer %s disappeared while waiting for %s" % (lb_id, what))
-            status = last.get("provisioning_status") or ""
+            status = lb.get("provisioning_status") or ""
             if status == "ERROR":
-                raise ModuleError("Load balancer %s went to ERROR after %s" % (last.get("name") or lb_id, what),
-                                  loadbalancer=last, status_tree=self.status_tree(lb_id), api_calls=self.calls())
-            if not status.startswith(PENDING_PREFIX) and not gone_ok:
-                return last
-            if self.deadline.remaining() <= 0:
-                raise ModuleError("Timed out after %d s waiting for %s (load balancer %s is %s); raise the task's timeout"
-                                  % (self.deadline.seconds, what, lb_id, status), loadbalancer=last, api_calls=self.calls())
-            self.sleep(min(interval, max(self.deadline.remaining(), 0.05)))
-        return last  # unreachable
+                raise ModuleError("Load balancer %s went to ERROR after %s" % (lb.get("name") or lb_id, what),
+                                  loadbalancer=lb, status_tree=self.status_tree(lb_id), api_calls=self.calls())
+            return not status.startswith(PENDING_PREFIX) and not gone_ok
+
+        def timed_out(lb):
+            return ModuleError("Timed out after %d s waiting for %s (load balancer %s is %s); raise the task's timeout"
+                               % (self.deadline.seconds, what, lb_id, (lb or {}).get("provisioning_status") or ""),
+                               loadbalancer=lb, api_calls=self.calls())
+
+        last = poll(lambda: self.get_loadbalancer(lb_id), settled, self.deadline, timed_out,
+                    intervals=poll_intervals(**self.POLL), sleep=self.sleep)
+        return None if gone_ok else last
 
     # -- lookups --------------------------------------------------------------------------
     def find_loadbalancer(self, ref):

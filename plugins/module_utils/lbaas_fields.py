@@ -13,6 +13,8 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import canonical_ip, is_ip, is_uuid
+
 LISTENER_PROTOCOLS = ("HTTP", "HTTPS", "TCP", "UDP", "SCTP", "TERMINATED_HTTPS", "PROMETHEUS")
 POOL_PROTOCOLS = ("HTTP", "HTTPS", "TCP", "UDP", "SCTP", "PROXY", "PROXYV2")
 LB_ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP", "SOURCE_IP_PORT")
@@ -56,7 +58,6 @@ MAX_POLICY_POSITION = 2147483647
 MAX_RULES_PER_POLICY = 50
 PENDING_PREFIX = "PENDING_"
 
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 HEADER_NAME_RE = re.compile(r"\A[a-zA-Z0-9!#$%&'*+\-.^_`|~]+\Z")
 EXPECTED_CODES_RE = re.compile(r"^(\d{3}(\s*,\s*\d{3})*)$|^(\d{3}-\d{3})$")
 DN_FIELD_RE = re.compile(r"^([a-zA-Z][A-Za-z0-9-]*)$")
@@ -80,10 +81,6 @@ AMPHORA_PROVIDERS = ("amphora", "octavia", "amphorav2")
 AMPHORA_LB_ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP")
 # L7 policies work on these listener protocols only (the amphora driver refuses others).
 L7_LISTENER_PROTOCOLS = ("HTTP", "TERMINATED_HTTPS")
-
-
-def is_uuid(value):
-    return isinstance(value, str) and bool(UUID_RE.match(value))
 
 
 def l4_protocol(protocol):
@@ -284,10 +281,9 @@ def _check_port(value, path):
 
 
 def _check_ip(value, path):
-    try:
-        return ipaddress.ip_address(str(value).strip()).compressed
-    except ValueError:
-        raise Invalid("%s: %r is not an IP address" % (path, value)) from None
+    if not is_ip(value):
+        raise Invalid("%s: %r is not an IP address" % (path, value))
+    return canonical_ip(value)
 
 
 def _check_cidr(value, path):
@@ -343,10 +339,9 @@ def _check_cookie_name(value, path):
 
 
 def _check_netmask(value, path):
-    try:
-        return ipaddress.ip_address(str(value).strip()).compressed
-    except ValueError:
-        raise Invalid("%s: %r is not a netmask written as an address (for example 255.255.255.0)" % (path, value)) from None
+    if not is_ip(value):
+        raise Invalid("%s: %r is not a netmask written as an address (for example 255.255.255.0)" % (path, value))
+    return canonical_ip(value)
 
 
 CHECKS = {
@@ -400,7 +395,7 @@ class Spec:
             if f.ref == "pool" and value:
                 value = (pool_names or {}).get(value, value)
             elif value is not None and f.check == "ip":
-                value = _check_ip(value, f.name) if _is_ip(value) else value
+                value = canonical_ip(value)
             if f.type == "dict" and f.suboptions and isinstance(value, dict):
                 value = {sub.name: value.get(sub.api) for sub in f.suboptions}
             out[f.name] = value
@@ -434,11 +429,3 @@ class Spec:
                 value = {sub.api: value[sub.name] for sub in f.suboptions if value.get(sub.name) is not None}
             out[f.api] = value
         return out
-
-
-def _is_ip(value):
-    try:
-        ipaddress.ip_address(str(value))
-        return True
-    except ValueError:
-        return False

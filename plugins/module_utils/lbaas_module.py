@@ -10,11 +10,13 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, Deadline, ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_api import OctaviaApi
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import PENDING_PREFIX, is_uuid
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import PENDING_PREFIX
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import resolve
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import rule_key
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 PROJECT_OPTION = {"type": "str"}
 
@@ -27,22 +29,7 @@ class ParentLookup:
 
     def scope_project(self):
         """The ID of the project name lookups are limited to."""
-        wanted = self.params.get("project")
-        if not wanted:
-            project = getattr(self.conn, "current_project_id", None)
-            if not project:
-                raise ModuleError("Cannot tell which project the credentials are scoped to; give project")
-            return project
-        own = getattr(self.conn, "current_project_id", None)
-        if wanted == own:
-            return own
-        try:
-            found = self.conn.identity.find_project(wanted, ignore_missing=True)
-        except Exception as exc:  # pylint: disable=broad-except
-            raise ModuleError("project: cannot look up %s (%s); give the project's ID" % (wanted, exc)) from None
-        if found is None:
-            raise ModuleError("project: %s not found" % wanted)
-        return found.id
+        return resolve_project(self.conn, self.params.get("project"))
 
     def find_loadbalancer(self, ref, required=True):
         lb = self.api.find_loadbalancer(ref) if ref else None

@@ -8,7 +8,7 @@ the diff shows for it)."""
 from __future__ import annotations
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import is_uuid, join_path
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import join_path
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
     HEALTH_MONITOR,
     L7POLICY,
@@ -19,6 +19,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
     POOL,
 )
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class Ref:

@@ -27,7 +27,6 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import 
     QUOTED_HEADER_VALUE_RE,
     SSL_INSERT_HEADERS,
     Invalid,
-    _is_ip,
     join_path,
 )
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
@@ -38,6 +37,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
     member_key,
     rule_key,
 )
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_ip
 
 
 class Validator:
@@ -480,14 +480,14 @@ def _referenced_pools(listeners):
 def vip_addresses(lb):
     """The VIP addresses of an existing load balancer (its VIP and additional VIPs)."""
     found = [lb.get("vip_address")] + [v.get("ip_address") for v in lb.get("additional_vips") or [] if isinstance(v, dict)]
-    return [a for a in found if a and _is_ip(a)]
+    return [a for a in found if a and is_ip(a)]
 
 
 def check_cidrs_for_vip(validator, listeners, addresses):
     """allowed_cidrs of another IP version than every VIP: Octavia refuses them on a
     listener of an existing load balancer, and a fully populated create would keep
     them without effect."""
-    versions = {ipaddress.ip_address(a).version for a in addresses if _is_ip(a)}
+    versions = {ipaddress.ip_address(a).version for a in addresses if is_ip(a)}
     if not versions:
         return
     for li in listeners or []:

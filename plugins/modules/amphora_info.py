@@ -90,8 +90,8 @@ api_calls:
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.amphora import AMPHORAE, failover_order
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import is_uuid
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class AmphoraInfoModule(LbaasInfoModule):

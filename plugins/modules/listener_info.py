@@ -45,8 +45,9 @@ api_calls:
   sample: {"writes": 0, "reads": 3}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import LISTENER_REF_RE, is_uuid, l4_protocol
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import LISTENER_REF_RE, l4_protocol
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class ListenerInfoModule(LbaasInfoModule):

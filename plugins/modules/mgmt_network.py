@@ -244,7 +244,9 @@ ipv6_subnet:
 import ipaddress
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, same_value
-from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import canonical_ip, canonical_pools, only_one, parse_cidr, parse_ip, resolve_project
+from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
+from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import canonical_pools, only_one, parse_cidr, parse_ip
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import canonical_ip
 
 POOL_SPEC = dict(start=dict(type="str", required=True), end=dict(type="str", required=True))
 SUBNET_SPEC = dict(

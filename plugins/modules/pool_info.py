@@ -40,8 +40,8 @@ api_calls:
   sample: {"writes": 0, "reads": 3}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import is_uuid
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class PoolInfoModule(LbaasInfoModule):

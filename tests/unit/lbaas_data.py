@@ -12,6 +12,10 @@ from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_ops, lb
 from reference_tree import http_monitor, members, reference_tree  # noqa: F401  # pylint: disable=unused-import
 
 SUBNET = "11111111-2222-3333-4444-555555555555"
+# IDs as OpenStack writes them (8-4-4-4-12 hex digits: values.is_uuid)
+UUID_A = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+UUID_B = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+UUID_C = "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
 
 
 def tree():

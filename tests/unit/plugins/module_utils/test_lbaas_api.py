@@ -9,7 +9,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_api
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import Deadline, ModuleError
 
 from fake_octavia import FakeResponse
-from lbaas_data import build
+from lbaas_data import UUID_A, UUID_B, UUID_C, build
 
 
 class Clock:
@@ -139,11 +139,11 @@ def test_lists_follow_next_links():
 
 
 def test_neutron_and_flavor_lookups(api, fake):
-    fake.neutron["subnets"]["x"] = {"id": "a" * 32, "name": "public"}
-    fake.flavors["f"] = {"id": "b" * 32, "name": "small"}
-    assert api.find_neutron("subnet", "public", "vip_subnet") == "a" * 32
-    assert api.find_neutron("subnet", "c" * 32, "vip_subnet") == "c" * 32        # an ID costs no call
-    assert api.find_flavor("small") == "b" * 32
+    fake.neutron["subnets"]["x"] = {"id": UUID_A, "name": "public"}
+    fake.flavors["f"] = {"id": UUID_B, "name": "small"}
+    assert api.find_neutron("subnet", "public", "vip_subnet") == UUID_A
+    assert api.find_neutron("subnet", UUID_C, "vip_subnet") == UUID_C        # an ID costs no call
+    assert api.find_flavor("small") == UUID_B
     with pytest.raises(ModuleError, match="vip_network: network nope not found"):
         api.find_neutron("network", "nope", "vip_network")
     assert api.reads == 3

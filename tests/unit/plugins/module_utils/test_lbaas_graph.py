@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_ops, lbaas_plan, lbaas_validate
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 
-from lbaas_data import SUBNET, members, tree
+from lbaas_data import SUBNET, UUID_A, UUID_B, members, tree
 
 
 def _no_nulls(obj):
@@ -74,8 +74,8 @@ def test_graph_body_refuses_unresolved_names_and_undefined_pools():
 
 def test_resolved_names_go_into_the_body():
     desired = lbaas_validate.desire_tree({"name": "web", "vip_network": "public", "flavor": "small"})
-    body = lbaas_ops.graph_body(desired, {"vip_network": "a" * 32, "flavor": "b" * 32})["loadbalancer"]
-    assert body == {"name": "web", "vip_network_id": "a" * 32, "flavor_id": "b" * 32}
+    body = lbaas_ops.graph_body(desired, {"vip_network": UUID_A, "flavor": UUID_B})["loadbalancer"]
+    assert body == {"name": "web", "vip_network_id": UUID_A, "flavor_id": UUID_B}
 
 
 def _current_members(n=4):
