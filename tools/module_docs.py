@@ -131,14 +131,10 @@ def documentation(name):
         for text in head["notes"]:
             lines += item("  ", text)
     lines.append("author: %s" % AUTHOR)
-    lines.append("extends_documentation_fragment:")
-    lines.append("  - octavia.lbaas.cloud")
-    if not info:
-        lines.append("  - octavia.lbaas.cloud.WAIT")
-        lines.append("  - octavia.lbaas.lb_attributes")
-    else:
-        lines.append("  - octavia.lbaas.lb_attributes.INFO")
-    lines.append("  - octavia.lbaas.lb_options.%s" % name.upper())
+    fragments = ["octavia.lbaas.cloud"]
+    fragments += ["octavia.lbaas.lb_attributes.INFO"] if info else ["octavia.lbaas.cloud.WAIT", "octavia.lbaas.lb_attributes"]
+    fragments.append("octavia.lbaas.lb_options.%s" % name.upper())
+    lines.append("extends_documentation_fragment: [%s]" % ", ".join(fragments))
     return "\n".join(lines) + "\n"
 
 

@@ -9,15 +9,7 @@ from __future__ import annotations
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import join_path
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
-    HEALTH_MONITOR,
-    L7POLICY,
-    L7RULE,
-    LISTENER,
-    LOADBALANCER,
-    MEMBER,
-    POOL,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import HEALTH_MONITOR, L7POLICY, L7RULE, LISTENER, LOADBALANCER, MEMBER, POOL
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 

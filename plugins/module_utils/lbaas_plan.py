@@ -10,11 +10,7 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import (
-    L7_LISTENER_PROTOCOLS,
-    MAX_POLICY_POSITION,
-    join_path,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import L7_LISTENER_PROTOCOLS, MAX_POLICY_POSITION, join_path
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import PHASES, Op, Ref
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
     HEALTH_MONITOR,
@@ -30,13 +26,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
     member_key,
     rule_key,
 )
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import (
-    Current,
-    apply_changes,
-    diff_fields,
-    public,
-    refuse_immutable,
-)
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current, apply_changes, diff_fields, public, refuse_immutable
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import Validator, _referenced_pools
 
 

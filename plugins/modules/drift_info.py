@@ -37,9 +37,7 @@ description:
     orphan checks) on such deployments."
 author: octavia.lbaas maintainers (@octavia-lbaas)
 version_added: 0.1.0
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.lb_attributes.INFO
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.lb_attributes.INFO]
 options:
   checks:
     description:

@@ -14,11 +14,7 @@ description:
   - "The monitor type must suit the pool protocol: UDP and SCTP pools take C(UDP-CONNECT), C(SCTP), C(TCP) or C(HTTP);
     other pools take C(HTTP), C(HTTPS), C(PING), C(TCP) or C(TLS-HELLO)."
 author: octavia.lbaas maintainers (@octavia-lbaas)
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.cloud.WAIT
-  - octavia.lbaas.lb_attributes
-  - octavia.lbaas.lb_options.HEALTH_MONITOR
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.cloud.WAIT, octavia.lbaas.lb_attributes, octavia.lbaas.lb_options.HEALTH_MONITOR]
 """
 
 EXAMPLES = r"""
@@ -56,40 +52,10 @@ health_monitor:
   sample: {"id": "c3b1a2d4-5e6f-4a8b-9c0d-1e2f3a4b5c6d", "type": "HTTP", "delay": 5, "timeout": 3,
            "max_retries": 3, "url_path": "/healthz", "provisioning_status": "ACTIVE"}
 
-id:
-  description: ID of the object (null when it does not exist).
-  returned: always
-  type: str
-  sample: 8a1f6f39-4bb6-4a5e-8c57-2c0c5b1cbf32
-
-api_calls:
-  description: Octavia and Neutron API calls the task made (Keystone not counted). A re-run with nothing to change has
-    C(writes=0).
-  returned: always
-  type: dict
-  sample: {"writes": 0, "reads": 10}
-  contains:
-    writes:
-      description: POST, PUT and DELETE calls (retries included).
-      type: int
-    reads:
-      description: GET calls, including the polls of the waits.
-      type: int
-actions:
-  description: The writes the task made, or would make in check mode, in order.
-  returned: always
-  type: list
-  elements: str
-  sample: ["create load balancer web (one fully populated create: 3 listener(s), 3 pool(s), 30 member(s))"]
-
-plan:
-  description: The writes as data (what, which fields changed, the member lists of a batch update).
-  returned: when state is present
-  type: list
-  elements: dict
-  sample: [{"action": "batch-update", "kind": "member", "object": "members of pool web", "method": "PUT",
-            "summary": "add 5, delete 5", "created": ["member 10.0.5.1:80"], "updated": [],
-            "deleted": ["member 10.0.1.6:80"]}]
+id: {description: "ID of the health monitor (null when it does not exist).", returned: always, type: str}
+api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
+actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}
+plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule

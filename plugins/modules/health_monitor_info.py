@@ -12,10 +12,7 @@ short_description: Read Octavia health monitors
 description:
   - "Lists health monitors: of one pool, of one load balancer, or of the project. Never fails when nothing matches."
 author: octavia.lbaas maintainers (@octavia-lbaas)
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.lb_attributes.INFO
-  - octavia.lbaas.lb_options.HEALTH_MONITOR_INFO
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.lb_attributes.INFO, octavia.lbaas.lb_options.HEALTH_MONITOR_INFO]
 """
 
 EXAMPLES = r"""
@@ -32,11 +29,7 @@ health_monitors:
   type: list
   elements: dict
 
-api_calls:
-  description: API calls the task made.
-  returned: always
-  type: dict
-  sample: {"writes": 0, "reads": 3}
+api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError

@@ -12,10 +12,7 @@ short_description: Read the L7 policies of an Octavia listener
 description:
   - Lists L7 policies with their rules, of one listener or of the project. Never fails when nothing matches.
 author: octavia.lbaas maintainers (@octavia-lbaas)
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.lb_attributes.INFO
-  - octavia.lbaas.lb_options.L7POLICY_INFO
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.lb_attributes.INFO, octavia.lbaas.lb_options.L7POLICY_INFO]
 """
 
 EXAMPLES = r"""
@@ -33,11 +30,7 @@ l7policies:
   type: list
   elements: dict
 
-api_calls:
-  description: API calls the task made.
-  returned: always
-  type: dict
-  sample: {"writes": 0, "reads": 3}
+api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError

@@ -13,11 +13,7 @@ description:
   - "Creates, updates or deletes one L7 rule, identified by O(type), O(compare_type), O(rule_key) and O(value) in its
     policy; O(invert), O(admin_state_up) and O(tags) are updated in place."
 author: octavia.lbaas maintainers (@octavia-lbaas)
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.cloud.WAIT
-  - octavia.lbaas.lb_attributes
-  - octavia.lbaas.lb_options.L7RULE
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.cloud.WAIT, octavia.lbaas.lb_attributes, octavia.lbaas.lb_options.L7RULE]
 """
 
 EXAMPLES = r"""
@@ -51,40 +47,10 @@ l7rule:
   sample: {"id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "type": "HEADER", "compare_type": "EQUAL_TO",
            "key": "X-Api-Version", "value": "2", "invert": false}
 
-id:
-  description: ID of the object (null when it does not exist).
-  returned: always
-  type: str
-  sample: 8a1f6f39-4bb6-4a5e-8c57-2c0c5b1cbf32
-
-api_calls:
-  description: Octavia and Neutron API calls the task made (Keystone not counted). A re-run with nothing to change has
-    C(writes=0).
-  returned: always
-  type: dict
-  sample: {"writes": 0, "reads": 10}
-  contains:
-    writes:
-      description: POST, PUT and DELETE calls (retries included).
-      type: int
-    reads:
-      description: GET calls, including the polls of the waits.
-      type: int
-actions:
-  description: The writes the task made, or would make in check mode, in order.
-  returned: always
-  type: list
-  elements: str
-  sample: ["create load balancer web (one fully populated create: 3 listener(s), 3 pool(s), 30 member(s))"]
-
-plan:
-  description: The writes as data (what, which fields changed, the member lists of a batch update).
-  returned: when state is present
-  type: list
-  elements: dict
-  sample: [{"action": "batch-update", "kind": "member", "object": "members of pool web", "method": "PUT",
-            "summary": "add 5, delete 5", "created": ["member 10.0.5.1:80"], "updated": [],
-            "deleted": ["member 10.0.1.6:80"]}]
+id: {description: "ID of the L7 rule (null when it does not exist).", returned: always, type: str}
+api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
+actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}
+plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule

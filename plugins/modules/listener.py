@@ -14,11 +14,7 @@ description:
     balancer, and optionally its L7 policies.
   - "A change of O(protocol) or O(protocol_port) is refused before any write: delete and create the listener."
 author: octavia.lbaas maintainers (@octavia-lbaas)
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.cloud.WAIT
-  - octavia.lbaas.lb_attributes
-  - octavia.lbaas.lb_options.LISTENER
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.cloud.WAIT, octavia.lbaas.lb_attributes, octavia.lbaas.lb_options.LISTENER]
 """
 
 EXAMPLES = r"""
@@ -61,40 +57,10 @@ listener:
   sample: {"id": "0b9b2f0e-8d34-4d39-9fc7-5d3c2c1f5f11", "protocol": "HTTP", "protocol_port": 80,
            "provisioning_status": "ACTIVE", "default_pool_id": "3c5c0c21-9d51-4a3e-8d1b-2a4f1c6d7e80"}
 
-id:
-  description: ID of the object (null when it does not exist).
-  returned: always
-  type: str
-  sample: 8a1f6f39-4bb6-4a5e-8c57-2c0c5b1cbf32
-
-api_calls:
-  description: Octavia and Neutron API calls the task made (Keystone not counted). A re-run with nothing to change has
-    C(writes=0).
-  returned: always
-  type: dict
-  sample: {"writes": 0, "reads": 10}
-  contains:
-    writes:
-      description: POST, PUT and DELETE calls (retries included).
-      type: int
-    reads:
-      description: GET calls, including the polls of the waits.
-      type: int
-actions:
-  description: The writes the task made, or would make in check mode, in order.
-  returned: always
-  type: list
-  elements: str
-  sample: ["create load balancer web (one fully populated create: 3 listener(s), 3 pool(s), 30 member(s))"]
-
-plan:
-  description: The writes as data (what, which fields changed, the member lists of a batch update).
-  returned: when state is present
-  type: list
-  elements: dict
-  sample: [{"action": "batch-update", "kind": "member", "object": "members of pool web", "method": "PUT",
-            "summary": "add 5, delete 5", "created": ["member 10.0.5.1:80"], "updated": [],
-            "deleted": ["member 10.0.1.6:80"]}]
+id: {description: "ID of the listener (null when it does not exist).", returned: always, type: str}
+api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
+actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}
+plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule

@@ -12,10 +12,7 @@ short_description: Read listeners of Octavia load balancers
 description:
   - Lists listeners, of one load balancer or of the project. Never fails when nothing matches.
 author: octavia.lbaas maintainers (@octavia-lbaas)
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.lb_attributes.INFO
-  - octavia.lbaas.lb_options.LISTENER_INFO
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.lb_attributes.INFO, octavia.lbaas.lb_options.LISTENER_INFO]
 """
 
 EXAMPLES = r"""
@@ -38,11 +35,7 @@ listeners:
   type: list
   elements: dict
 
-api_calls:
-  description: API calls the task made.
-  returned: always
-  type: dict
-  sample: {"writes": 0, "reads": 3}
+api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import LISTENER_REF_RE, l4_protocol

@@ -24,11 +24,7 @@ description:
 notes:
   - "The result's RV(api_calls) counts Octavia and Neutron API calls; a re-run with nothing to change makes no write."
 author: octavia.lbaas maintainers (@octavia-lbaas)
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.cloud.WAIT
-  - octavia.lbaas.lb_attributes
-  - octavia.lbaas.lb_options.LOADBALANCER
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.cloud.WAIT, octavia.lbaas.lb_attributes, octavia.lbaas.lb_options.LOADBALANCER]
 """
 
 EXAMPLES = r"""

@@ -12,10 +12,7 @@ short_description: Read Octavia load balancers, with their tree, status and stat
 description:
   - Lists load balancers, or finds one by name or ID. Never fails when nothing matches.
 author: octavia.lbaas maintainers (@octavia-lbaas)
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.lb_attributes.INFO
-  - octavia.lbaas.lb_options.LOADBALANCER_INFO
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.lb_attributes.INFO, octavia.lbaas.lb_options.LOADBALANCER_INFO]
 """
 
 EXAMPLES = r"""
@@ -43,11 +40,7 @@ loadbalancers:
   sample: [{"id": "8a1f6f39-4bb6-4a5e-8c57-2c0c5b1cbf32", "name": "web", "provisioning_status": "ACTIVE",
             "operating_status": "ONLINE", "vip_address": "192.0.2.100"}]
 
-api_calls:
-  description: API calls the task made.
-  returned: always
-  type: dict
-  sample: {"writes": 0, "reads": 3}
+api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule

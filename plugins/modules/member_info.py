@@ -12,10 +12,7 @@ short_description: Read the members of an Octavia pool
 description:
   - Lists the members of a pool. Never fails when nothing matches.
 author: octavia.lbaas maintainers (@octavia-lbaas)
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.lb_attributes.INFO
-  - octavia.lbaas.lb_options.MEMBER_INFO
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.lb_attributes.INFO, octavia.lbaas.lb_options.MEMBER_INFO]
 """
 
 EXAMPLES = r"""
@@ -34,11 +31,7 @@ members:
   type: list
   elements: dict
 
-api_calls:
-  description: API calls the task made.
-  returned: always
-  type: dict
-  sample: {"writes": 0, "reads": 3}
+api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError

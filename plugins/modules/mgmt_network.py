@@ -84,14 +84,8 @@ options:
         type: list
         elements: dict
         suboptions:
-          start:
-            description: First address of the range.
-            type: str
-            required: true
-          end:
-            description: Last address of the range.
-            type: str
-            required: true
+          start: {description: First address of the range., type: str, required: true}
+          end: {description: Last address of the range., type: str, required: true}
       enable_dhcp:
         description: Neutron DHCP on the subnet. Amphorae get their address through config drive, so off by default.
         type: bool
@@ -121,21 +115,15 @@ options:
         type: str
         required: true
       description:
-        description: Description of the subnet. Not managed when omitted.
+        description: As O(subnet.description).
         type: str
       allocation_pools:
         description: As O(subnet.allocation_pools), with IPv6 addresses.
         type: list
         elements: dict
         suboptions:
-          start:
-            description: First address of the range.
-            type: str
-            required: true
-          end:
-            description: Last address of the range.
-            type: str
-            required: true
+          start: {description: First address of the range., type: str, required: true}
+          end: {description: Last address of the range., type: str, required: true}
       enable_dhcp:
         description:
           - Neutron DHCP (and router advertisements) on the subnet. Defaults to true when

@@ -12,10 +12,7 @@ short_description: Read pools of Octavia load balancers
 description:
   - Lists pools, of one load balancer or of the project. Never fails when nothing matches.
 author: octavia.lbaas maintainers (@octavia-lbaas)
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.lb_attributes.INFO
-  - octavia.lbaas.lb_options.POOL_INFO
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.lb_attributes.INFO, octavia.lbaas.lb_options.POOL_INFO]
 """
 
 EXAMPLES = r"""
@@ -33,11 +30,7 @@ pools:
   type: list
   elements: dict
 
-api_calls:
-  description: API calls the task made.
-  returned: always
-  type: dict
-  sample: {"writes": 0, "reads": 3}
+api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule

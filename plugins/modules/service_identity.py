@@ -24,7 +24,7 @@ options:
     type: str
     required: true
   password:
-    description: Its password.
+    description: Password of O(user), set again when Keystone refuses a login with it (401).
     type: str
     required: true
   domain:
