@@ -261,6 +261,18 @@ class LbaasInfoModule(ParentLookup, CloudModule):
             self._api = OctaviaApi(self.conn, Deadline(self.params.get("api_timeout") or 120), project=self.scope_project)
         return self._api
 
+    def matching_lb(self, ref):
+        """The load balancer `ref` names (an ID, or a name in the task's project), or None.
+        An info module does not fail on it: an ambiguous name is a warning and matches
+        nothing (the caller reports an empty list)."""
+        try:
+            return self.api.find_loadbalancer(ref)
+        except ModuleError as exc:
+            if "ids" not in exc.extra:
+                raise
+            self.ansible.warn("%s; nothing is listed for it" % exc.msg)
+            return None
+
     def finish(self, **result):
         result["api_calls"] = self._api.calls() if self._api else {"writes": 0, "reads": 0}
         result["changed"] = False

@@ -66,12 +66,8 @@ class HealthMonitorInfoModule(LbaasInfoModule):
             query["name"] = p["name"]
         monitors = api.list("/lbaas/healthmonitors", "healthmonitors", api.scoped(query))
         if p["loadbalancer"]:
-            lbs = [api.get_loadbalancer(p["loadbalancer"])] if is_uuid(p["loadbalancer"]) else []
-            lbs = [lb for lb in lbs if lb] or api.list("/lbaas/loadbalancers", "loadbalancers",
-                                                       api.scoped({"name": p["loadbalancer"]}))
-            pool_ids = set()
-            for lb in lbs:
-                pool_ids.update(pool["id"] for pool in lb.get("pools") or [])
+            lb = self.matching_lb(p["loadbalancer"])
+            pool_ids = {pool["id"] for pool in (lb or {}).get("pools") or []}
             monitors = [hm for hm in monitors if any(x["id"] in pool_ids for x in hm.get("pools") or [])]
         self.finish(health_monitors=monitors)
 

@@ -60,11 +60,11 @@ class ListenerInfoModule(LbaasInfoModule):
         query = dict(p["filters"])
         match = LISTENER_REF_RE.match(ref or "")
         if p["loadbalancer"]:
-            lbs = self.matching_lbs(p["loadbalancer"])
-            if not lbs:
+            lb = self.matching_lb(p["loadbalancer"])
+            if lb is None:
                 self.finish(listeners=[])
                 return
-            query["loadbalancer_id"] = lbs[0]["id"]
+            query["loadbalancer_id"] = lb["id"]
         elif is_uuid(ref):
             found = api.get("/lbaas/listeners/%s" % ref, missing_ok=True)
             self.finish(listeners=[self.expand(found["listener"])] if found else [])
@@ -78,13 +78,6 @@ class ListenerInfoModule(LbaasInfoModule):
         elif is_uuid(ref):
             listeners = [li for li in listeners if li["id"] == ref]
         self.finish(listeners=[self.expand(li) for li in listeners])
-
-    def matching_lbs(self, ref):
-        if is_uuid(ref):
-            found = self.api.get_loadbalancer(ref)
-            if found:
-                return [found]
-        return self.api.list("/lbaas/loadbalancers", "loadbalancers", self.api.scoped({"name": ref}))
 
     def expand(self, listener):
         item = dict(listener)

@@ -53,12 +53,7 @@ class PoolInfoModule(LbaasInfoModule):
         ref = p["name"]
         query = dict(p["filters"])
         if p["loadbalancer"]:
-            lb = api.get_loadbalancer(p["loadbalancer"]) if is_uuid(p["loadbalancer"]) else None
-            if lb is None:
-                lbs = api.list("/lbaas/loadbalancers", "loadbalancers", api.scoped({"name": p["loadbalancer"]}))
-                lb = lbs[0] if len(lbs) == 1 else None
-                if len(lbs) > 1:
-                    self.ansible.warn("%d load balancers are named %s; give its ID" % (len(lbs), p["loadbalancer"]))
+            lb = self.matching_lb(p["loadbalancer"])
             if lb is None:
                 self.finish(pools=[])
                 return
