@@ -122,8 +122,8 @@ options:
         type: list
         elements: dict
         suboptions:
-          start: {description: First address of the range., type: str, required: true}
-          end: {description: Last address of the range., type: str, required: true}
+          start: {description: First IPv6 address of the range., type: str, required: true}
+          end: {description: Last IPv6 address of the range., type: str, required: true}
       enable_dhcp:
         description:
           - Neutron DHCP (and router advertisements) on the subnet. Defaults to true when

@@ -25,137 +25,149 @@ LB_REF = "Load balancer (name or ID) the %s belongs to."
 TREE_NOTE = ("When given, the list is complete: see O(purge_listeners) and O(pools[].additive_only).")
 
 
+def doc(*lines):
+    """An option's documentation: its description, one item a line."""
+    return {"description": list(lines)}
+
+
 def state_doc(what):
-    return {"description": ["V(present) creates or updates the %s, V(absent) deletes it." % what]}
+    return doc("V(present) creates or updates the %s, V(absent) deletes it." % what)
 
 
-ALLOW_EMPTY = {"description": [
+def filters_doc(example):
+    return doc("Octavia query filters, for example C({%s})." % example)
+
+
+STATS = doc("Include traffic statistics as C(stats).")
+
+
+ALLOW_EMPTY = doc(
     "An empty list (for example V(members: []) or V(listeners: [])) would delete every child it manages; the task "
-    "fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident."]}
+    "fails instead, unless this is V(true). Guards against a variable or a filter that came out empty by accident.")
 
 # Descriptions of options that are not Octavia fields (per module, dotted paths for nested ones).
 EXTRA = {
     "loadbalancer": {
-        "state": {"description": ["V(present) creates or updates the load balancer and the tree the task gives, "
-                                  "V(absent) deletes the load balancer (with everything in it when O(cascade))."]},
-        "listeners": {"description": ["The listeners of the load balancer.", TREE_NOTE,
-                                      "Each listener is matched by O(listeners[].protocol_port) and its L4 protocol."]},
-        "listeners.default_pool": {"description": [
+        "state": doc("V(present) creates or updates the load balancer and the tree the task gives, "
+                     "V(absent) deletes the load balancer (with everything in it when O(cascade))."),
+        "listeners": doc("The listeners of the load balancer.", TREE_NOTE,
+                         "Each listener is matched by O(listeners[].protocol_port) and its L4 protocol."),
+        "listeners.default_pool": doc(
             "The listener's default pool: a pool name (defined in O(pools), or existing in the load balancer), or a "
             "full pool definition with the keys of O(pools[]) (it is then defined here, once, and can be referred to "
-            "by name elsewhere)."]},
-        "listeners.l7policies": {"description": [
+            "by name elsewhere)."),
+        "listeners.l7policies": doc(
             "L7 policies of the listener, in evaluation order (a policy without O(listeners[].l7policies[].position) "
-            "gets its place in the list). When given, the listener has exactly these policies."]},
-        "listeners.l7policies.redirect_pool": {"description": [
-            "Pool for C(REDIRECT_TO_POOL): a pool name, or a full pool definition with the keys of O(pools[])."]},
-        "listeners.l7policies.rules": {"description": ["Rules of the policy; when given, the policy has exactly these rules."]},
-        "pools": {"description": ["The pools of the load balancer, matched by name.",
-                                  "Pools not listed are deleted when O(purge_pools) (and not used by a listed listener)."]},
-        "pools.members": {"description": [
+            "gets its place in the list). When given, the listener has exactly these policies."),
+        "listeners.l7policies.redirect_pool": doc(
+            "Pool for C(REDIRECT_TO_POOL): a pool name, or a full pool definition with the keys of O(pools[])."),
+        "listeners.l7policies.rules": doc("Rules of the policy; when given, the policy has exactly these rules."),
+        "pools": doc("The pools of the load balancer, matched by name.",
+                     "Pools not listed are deleted when O(purge_pools) (and not used by a listed listener)."),
+        "pools.members": doc(
             "Members of the pool, matched on address and protocol_port. All changes of the pool's members are one "
-            "batch update. Members not listed are deleted, unless O(pools[].additive_only)."]},
-        "pools.healthmonitor": {"description": ["The health monitor of the pool."]},
-        "pools.additive_only": {"description": ["Keep the pool's members that O(pools[].members) does not list."]},
-        "purge_listeners": {"description": ["Delete listeners that O(listeners) does not list. Only when O(listeners) is given."]},
-        "purge_pools": {"description": ["Delete pools that O(pools) does not list. Only when O(pools) is given."]},
-        "cascade": {"description": ["With O(state=absent), delete the load balancer with all its children in one call.",
-                                    "Without it, Octavia refuses to delete a load balancer that has children."]},
+            "batch update. Members not listed are deleted, unless O(pools[].additive_only)."),
+        "pools.healthmonitor": doc("The health monitor of the pool."),
+        "pools.additive_only": doc("Keep the pool's members that O(pools[].members) does not list."),
+        "purge_listeners": doc("Delete listeners that O(listeners) does not list. Only when O(listeners) is given."),
+        "purge_pools": doc("Delete pools that O(pools) does not list. Only when O(pools) is given."),
+        "cascade": doc("With O(state=absent), delete the load balancer with all its children in one call.",
+                       "Without it, Octavia refuses to delete a load balancer that has children."),
         "allow_empty": ALLOW_EMPTY,
-        "failover": {"description": [
+        "failover": doc(
             "Fail the load balancer over (rebuild its amphorae) after applying the rest of the task.",
-            "An explicit action: every run with V(true) fails over (and reports a change)."]},
+            "An explicit action: every run with V(true) fails over (and reports a change)."),
     },
     "listener": {
-        "loadbalancer": {"description": [LB_REF % "listener"]},
-        "l7policies": {"description": ["L7 policies of the listener, in evaluation order; each needs a name. "
-                                       "When given, the listener has exactly these policies."]},
+        "loadbalancer": doc(LB_REF % "listener"),
+        "l7policies": doc("L7 policies of the listener, in evaluation order; each needs a name. "
+                          "When given, the listener has exactly these policies."),
         "allow_empty": ALLOW_EMPTY,
-        "l7policies.rules": {"description": ["Rules of the policy; when given, the policy has exactly these rules."]},
+        "l7policies.rules": doc("Rules of the policy; when given, the policy has exactly these rules."),
         "state": state_doc("listener"),
     },
     "pool": {
-        "loadbalancer": {"description": [LB_REF % "pool"]},
-        "listener": {"description": ["Make the pool the default pool of this listener: C(PROTOCOL:PORT) (for example "
-                                     "C(HTTP:80)), a listener name or an ID."]},
-        "members": {"description": ["Members of the pool, matched on address and protocol_port; all changes are one "
-                                    "batch update. Members not listed are deleted unless O(additive_only)."]},
-        "additive_only": {"description": ["Keep members that O(members) does not list."]},
+        "loadbalancer": doc(LB_REF % "pool"),
+        "listener": doc("Make the pool the default pool of this listener: C(PROTOCOL:PORT) (for example "
+                        "C(HTTP:80)), a listener name or an ID."),
+        "members": doc("Members of the pool, matched on address and protocol_port; all changes are one "
+                       "batch update. Members not listed are deleted unless O(additive_only)."),
+        "additive_only": doc("Keep members that O(members) does not list."),
         "allow_empty": ALLOW_EMPTY,
-        "healthmonitor": {"description": ["The health monitor of the pool (created or updated)."]},
+        "healthmonitor": doc("The health monitor of the pool (created or updated)."),
         "state": state_doc("pool"),
     },
     "member": {
-        "loadbalancer": {"description": ["Load balancer (name or ID) of the pool; needed when O(pool) is a name."]},
-        "pool": {"description": ["Pool (name or ID) the members belong to."]},
-        "members": {"description": [
+        "loadbalancer": doc("Load balancer (name or ID) of the pool; needed when O(pool) is a name."),
+        "pool": doc("Pool (name or ID) the members belong to."),
+        "members": doc(
             "Several members at once, applied with one batch update. Give the member options in each item; the "
-            "top-level member options are for a single member."]},
-        "additive_only": {"description": [
-            "With O(members), keep the pool's other members. V(false) makes O(members) the complete member set."]},
+            "top-level member options are for a single member."),
+        "additive_only": doc(
+            "With O(members), keep the pool's other members. V(false) makes O(members) the complete member set."),
         "allow_empty": ALLOW_EMPTY,
-        "state": {"description": ["V(present) creates or updates the member(s), V(absent) deletes them."]},
+        "state": doc("V(present) creates or updates the member(s), V(absent) deletes them."),
     },
     "health_monitor": {
-        "loadbalancer": {"description": ["Load balancer (name or ID) of the pool; needed when O(pool) is a name."]},
-        "pool": {"description": ["Pool (name or ID) the health monitor probes the members of."]},
+        "loadbalancer": doc("Load balancer (name or ID) of the pool; needed when O(pool) is a name."),
+        "pool": doc("Pool (name or ID) the health monitor probes the members of."),
         "state": state_doc("health monitor"),
     },
     "l7policy": {
-        "loadbalancer": {"description": ["Load balancer (name or ID) of the listener; needed unless O(listener) is an ID."]},
-        "listener": {"description": ["Listener of the policy: C(PROTOCOL:PORT) (for example C(HTTP:80)), a name or an ID."]},
+        "loadbalancer": doc("Load balancer (name or ID) of the listener; needed unless O(listener) is an ID."),
+        "listener": doc("Listener of the policy: C(PROTOCOL:PORT) (for example C(HTTP:80)), a name or an ID."),
         "allow_empty": ALLOW_EMPTY,
-        "rules": {"description": ["Rules of the policy; when given, the policy has exactly these rules."]},
+        "rules": doc("Rules of the policy; when given, the policy has exactly these rules."),
         "state": state_doc("L7 policy"),
     },
     "l7rule": {
-        "loadbalancer": {"description": ["Load balancer (name or ID); needed unless O(listener) or O(l7policy) is an ID."]},
-        "listener": {"description": ["Listener of the policy (C(PROTOCOL:PORT), name or ID); needed unless O(l7policy) "
-                                     "is an ID."]},
-        "l7policy": {"description": ["L7 policy (name or ID) of the rule."]},
+        "loadbalancer": doc("Load balancer (name or ID); needed unless O(listener) or O(l7policy) is an ID."),
+        "listener": doc("Listener of the policy (C(PROTOCOL:PORT), name or ID); needed unless O(l7policy) "
+                        "is an ID."),
+        "l7policy": doc("L7 policy (name or ID) of the rule."),
         "state": state_doc("L7 rule"),
     },
     "loadbalancer_info": {
-        "name": {"description": ["Name or ID of the load balancer. All load balancers of the project when not given."]},
-        "filters": {"description": ["Octavia query filters, for example C({provisioning_status: ERROR})."]},
-        "children": {"description": ["Include listeners (with L7 policies and rules) and pools (with members and health "
-                                     "monitor) as objects instead of IDs."]},
-        "status_tree": {"description": ["Include the status tree (C(GET /v2/lbaas/loadbalancers/{id}/status)) as C(status)."]},
-        "stats": {"description": ["Include traffic statistics as C(stats)."]},
+        "name": doc("Name or ID of the load balancer. All load balancers of the project when not given."),
+        "filters": filters_doc("provisioning_status: ERROR"),
+        "children": doc("Include listeners (with L7 policies and rules) and pools (with members and health "
+                        "monitor) as objects instead of IDs."),
+        "status_tree": doc("Include the status tree (C(GET /v2/lbaas/loadbalancers/{id}/status)) as C(status)."),
+        "stats": STATS,
     },
     "listener_info": {
-        "loadbalancer": {"description": ["Only listeners of this load balancer (name or ID)."]},
-        "name": {"description": ["C(PROTOCOL:PORT), name or ID of the listener."]},
-        "filters": {"description": ["Octavia query filters, for example C({protocol: HTTP})."]},
-        "l7policies": {"description": ["Include the L7 policies (with their rules) as objects."]},
-        "stats": {"description": ["Include traffic statistics as C(stats)."]},
+        "loadbalancer": doc("Only listeners of this load balancer (name or ID)."),
+        "name": doc("C(PROTOCOL:PORT), name or ID of the listener."),
+        "filters": filters_doc("protocol: HTTP"),
+        "l7policies": doc("Include the L7 policies (with their rules) as objects."),
+        "stats": STATS,
     },
     "pool_info": {
-        "loadbalancer": {"description": ["Only pools of this load balancer (name or ID)."]},
-        "name": {"description": ["Name or ID of the pool."]},
-        "filters": {"description": ["Octavia query filters, for example C({protocol: HTTP})."]},
-        "members": {"description": ["Include the members as objects."]},
-        "healthmonitor": {"description": ["Include the health monitor as an object."]},
+        "loadbalancer": doc("Only pools of this load balancer (name or ID)."),
+        "name": doc("Name or ID of the pool."),
+        "filters": filters_doc("protocol: HTTP"),
+        "members": doc("Include the members as objects."),
+        "healthmonitor": doc("Include the health monitor as an object."),
     },
     "member_info": {
-        "loadbalancer": {"description": ["Load balancer (name or ID) of the pool; needed when O(pool) is a name."]},
-        "pool": {"description": ["Pool (name or ID)."]},
-        "address": {"description": ["Only members with this address."]},
-        "protocol_port": {"description": ["Only members on this port."]},
-        "filters": {"description": ["Octavia query filters, for example C({operating_status: ERROR})."]},
+        "loadbalancer": doc("Load balancer (name or ID) of the pool; needed when O(pool) is a name."),
+        "pool": doc("Pool (name or ID)."),
+        "address": doc("Only members with this address."),
+        "protocol_port": doc("Only members on this port."),
+        "filters": filters_doc("operating_status: ERROR"),
     },
     "health_monitor_info": {
-        "loadbalancer": {"description": ["Load balancer (name or ID): its monitors, or the one of O(pool)."]},
-        "pool": {"description": ["Pool (name or ID) whose monitor to read."]},
-        "name": {"description": ["Name or ID of the health monitor."]},
-        "filters": {"description": ["Octavia query filters, for example C({type: HTTP})."]},
+        "loadbalancer": doc("Load balancer (name or ID): its monitors, or the one of O(pool)."),
+        "pool": doc("Pool (name or ID) whose monitor to read."),
+        "name": doc("Name or ID of the health monitor."),
+        "filters": filters_doc("type: HTTP"),
     },
     "l7policy_info": {
-        "loadbalancer": {"description": ["Load balancer (name or ID) of the listener; needed unless O(listener) is an ID."]},
-        "listener": {"description": ["Listener (C(PROTOCOL:PORT), name or ID) whose policies to read."]},
-        "name": {"description": ["Name or ID of the policy."]},
-        "filters": {"description": ["Octavia query filters, for example C({action: REJECT})."]},
-        "rules": {"description": ["Include the rules of each policy."]},
+        "loadbalancer": doc("Load balancer (name or ID) of the listener; needed unless O(listener) is an ID."),
+        "listener": doc("Listener (C(PROTOCOL:PORT), name or ID) whose policies to read."),
+        "name": doc("Name or ID of the policy."),
+        "filters": filters_doc("action: REJECT"),
+        "rules": doc("Include the rules of each policy."),
     },
 }
 
@@ -192,11 +204,11 @@ def field_doc(kind, option):
     return lines, field
 
 
-PROJECT = {"description": [
+PROJECT = doc(
     "Project (name or ID) whose load balancers (and Neutron networks, subnets and ports) names are looked up in. "
     "Default: the project the credentials are scoped to. An admin sees every project; a name is never matched "
     "in another project than this one. A new load balancer is created in this project.",
-    "IDs given for objects are used as they are, whatever their project."]}
+    "IDs given for objects are used as they are, whatever their project.")
 
 
 def describe(module, path, kind):
