@@ -281,9 +281,10 @@ def _check_port(value, path):
 
 
 def _check_ip(value, path):
-    if not is_ip(value):
+    address = canonical_ip(value)
+    if address is None or not is_ip(address):
         raise Invalid("%s: %r is not an IP address" % (path, value))
-    return canonical_ip(value)
+    return address
 
 
 def _check_cidr(value, path):
@@ -339,9 +340,10 @@ def _check_cookie_name(value, path):
 
 
 def _check_netmask(value, path):
-    if not is_ip(value):
+    address = canonical_ip(value)
+    if address is None or not is_ip(address):
         raise Invalid("%s: %r is not a netmask written as an address (for example 255.255.255.0)" % (path, value))
-    return canonical_ip(value)
+    return address
 
 
 CHECKS = {
@@ -395,7 +397,7 @@ class Spec:
             if f.ref == "pool" and value:
                 value = (pool_names or {}).get(value, value)
             elif value is not None and f.check == "ip":
-                value = canonical_ip(value)
+                value = canonical_ip(value) if is_ip(value) else value
             if f.type == "dict" and f.suboptions and isinstance(value, dict):
                 value = {sub.name: value.get(sub.api) for sub in f.suboptions}
             out[f.name] = value

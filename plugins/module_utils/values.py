@@ -19,9 +19,9 @@ def is_uuid(value):
 
 
 def is_ip(value):
-    """True for an IPv4 or IPv6 address (surrounding spaces allowed)."""
+    """True for an IPv4 or IPv6 address, written as it is (no surrounding spaces)."""
     try:
-        ipaddress.ip_address(str(value).strip())
+        ipaddress.ip_address(str(value))
         return True
     except ValueError:
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_fields, lbaas_specs
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import canonical_ip, is_ip, is_uuid
 
 
@@ -27,4 +28,14 @@ def test_canonical_ip():
     assert canonical_ip(" 10.0.0.1 ") == "10.0.0.1"
     assert canonical_ip("web.example.com") == "web.example.com"     # not an address: as given
     assert canonical_ip(None) is None and canonical_ip("") is None
-    assert is_ip("::1") and is_ip(" 10.0.0.1") and not is_ip("10.0.0.256") and not is_ip(None)
+    assert is_ip("::1") and not is_ip(" 10.0.0.1") and not is_ip("10.0.0.256") and not is_ip(None)
+
+
+def test_the_engine_keeps_its_address_rules():
+    """lbaas_fields: an option's address is canonical (spaces dropped); an API's empty or
+    non-address value is shown as it is, not replaced by a default."""
+    assert lbaas_fields.CHECKS["ip"](" 2001:DB8::1 ", "vip_address") == "2001:db8::1"
+    with pytest.raises(lbaas_fields.Invalid, match="vip_address: '' is not an IP address"):
+        lbaas_fields.CHECKS["ip"]("", "vip_address")
+    view = lbaas_specs.MEMBER.view({"address": "2001:DB8::7", "protocol_port": 80, "monitor_address": ""})
+    assert view["address"] == "2001:db8::7" and view["monitor_address"] == ""
