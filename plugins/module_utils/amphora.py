@@ -5,12 +5,12 @@ failovers, the choice of the image Octavia boots, and which amphorae an image ro
 replaces.
 
 Everything here is pure (no network): the modules ``amphora`` and ``amphora_info`` do
-the API calls through the engine's ``OctaviaApi`` (``module_utils/lbaas.py``), and
+the API calls through the engine's ``OctaviaApi`` (``module_utils/lbaas_api.py``), and
 ``tests/unit/plugins/modules/test_amphora.py`` tests these functions without a cloud."""
 
 from __future__ import annotations
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import is_uuid
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 # Paths relative to openstacksdk's load-balancer endpoint (the service root + v2.0).
 AMPHORAE = "/octavia/amphorae"

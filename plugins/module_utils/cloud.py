@@ -90,6 +90,21 @@ def poll_intervals(first=0.25, factor=1.5, cap=2.0):
         interval = min(cap, interval * factor)
 
 
+def poll(fetch, done, deadline, timed_out, intervals=None, sleep=None):
+    """The one poll loop of the collection: fetch() until done(obj) is true and return that
+    obj. done() may raise ModuleError to give up early (an object in ERROR). When the
+    deadline has passed, raises timed_out(last obj), a ModuleError. Sleeps `intervals`
+    (poll_intervals() by default), never past the deadline."""
+    for interval in intervals or poll_intervals():
+        last = fetch()
+        if done(last):
+            return last
+        if deadline.remaining() <= 0:
+            raise timed_out(last)
+        (sleep or time.sleep)(min(interval, max(deadline.remaining(), 0.05)))
+    return None  # unreachable: poll_intervals() never ends
+
+
 class CloudModule:
     """Subclass, set `argument_spec` (and `module_kwargs`), implement `run()`.
 
@@ -236,22 +251,20 @@ class CloudModule:
         fetch() returning None means the object is gone; done() decides whether that
         is success (e.g. for deletes)."""
         deadline = deadline or self.deadline or Deadline(600)
-        last = None
-        for interval in poll_intervals():
-            last = fetch()
-            if done(last):
-                return last
-            if failed is not None:
-                message = failed(last)
-                if message:
-                    raise ModuleError("%s: %s" % (what, message), last_state=to_dict(last))
-            if deadline.remaining() <= 0:
-                raise ModuleError(
-                    "Timed out after %d s waiting for %s (raise the task's timeout; "
-                    "ACTIVE_STANDBY builds take longer)" % (deadline.seconds, what),
-                    last_state=to_dict(last))
-            time.sleep(min(interval, max(deadline.remaining(), 0.05)))
-        return last  # unreachable
+
+        def settled(obj):
+            if done(obj):
+                return True
+            message = failed(obj) if failed is not None else None
+            if message:
+                raise ModuleError("%s: %s" % (what, message), last_state=to_dict(obj))
+            return False
+
+        def timed_out(obj):
+            return ModuleError("Timed out after %d s waiting for %s (raise the task's timeout; "
+                               "ACTIVE_STANDBY builds take longer)" % (deadline.seconds, what), last_state=to_dict(obj))
+
+        return poll(fetch, settled, deadline, timed_out)
 
 
 SECRET_KEY_WORDS = ("password", "secret", "token", "passcode", "credential", "key")

@@ -11,8 +11,9 @@ to ``audit()``; ``tests/unit/plugins/modules/test_drift_info.py`` tests it witho
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import re
+
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import canonical_ip
 
 # The checks, in report order: option value -> (result key, title of the report section).
 CHECKS = {
@@ -118,15 +119,6 @@ def select_loadbalancers(loadbalancers, refs):
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def canonical_ip(value):
-    if not value:
-        return None
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return value
-
-
 def parse_time(value):
     """Neutron's created_at ("2026-12-02T00:53:13Z", or without zone: UTC) -> epoch
     seconds, None when absent or unreadable."""

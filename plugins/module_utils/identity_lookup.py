@@ -57,6 +57,27 @@ def _by_id_or_name(conn, value, domain, option, kind, get, listing):
                       % (option, kind, value, domain))
 
 
+def resolve_project(conn, project, option="project"):
+    """The ID of `project` (name or ID, looked up as Keystone's find_project does), or of the
+    project the credentials are scoped to when it is not given: the project whose names a
+    module looks up. ModuleError naming `option` when unknown, or when nothing is given and
+    the credentials are not scoped to a project."""
+    own = getattr(conn, "current_project_id", None)
+    if not project:
+        if not own:
+            raise ModuleError("Cannot tell which project the credentials are scoped to; give %s" % option)
+        return own
+    if project == own:
+        return own
+    try:
+        found = conn.identity.find_project(project, ignore_missing=True)
+    except Exception as exc:  # pylint: disable=broad-except
+        raise ModuleError("%s: cannot look up %s (%s); give the project's ID" % (option, project, exc)) from None
+    if found is None:
+        raise ModuleError("%s: %s not found" % (option, project))
+    return found.id
+
+
 def find_project_id(conn, project, domain, option):
     """ID of the project `project` (ID, or name inside `domain`)."""
     return _by_id_or_name(conn, project, domain, option, "project",

@@ -6,16 +6,9 @@ call, and lookups by natural key (name inside a project or a network)."""
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
-                     r"[0-9a-fA-F]{12}$")
-
-
-def looks_like_id(value):
-    return bool(value) and bool(UUID_RE.match(value))
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import canonical_ip, is_uuid
 
 
 # -- addresses (pure; used in validate()) ------------------------------------------------
@@ -61,16 +54,6 @@ def check_version(obj, option, value, version):
                              "network" if hasattr(obj, "prefixlen") else "address", version))
 
 
-def canonical_ip(value):
-    """The one text form of an address (IPv6 has many); None stays None."""
-    if value in (None, ""):
-        return None
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return value
-
-
 def canonical_pools(pools):
     """Allocation pools as a sorted list of {start, end} with canonical addresses."""
     if pools is None:
@@ -89,19 +72,9 @@ def only_one(found, what, hint):
     return found[0] if found else None
 
 
-def resolve_project(conn, project):
-    """The id of `project` (name or id), or the id of the token's project."""
-    if not project:
-        return conn.current_project_id
-    found = conn.identity.find_project(project, ignore_missing=True)
-    if found is None:
-        raise ModuleError("project: no project %r" % project)
-    return found.id
-
-
 def find_network(conn, name_or_id, project_id=None, option="network"):
     """A network by id, else by name (inside project_id when given)."""
-    if looks_like_id(name_or_id):
+    if is_uuid(name_or_id):
         net = conn.network.find_network(name_or_id, ignore_missing=True)
         if net is not None and net.id == name_or_id:
             return net
@@ -115,7 +88,7 @@ def find_network(conn, name_or_id, project_id=None, option="network"):
 
 def find_subnet(conn, name_or_id, network_id, option="subnet"):
     """A subnet of network_id by id or name."""
-    if looks_like_id(name_or_id):
+    if is_uuid(name_or_id):
         for subnet in conn.network.subnets(network_id=network_id, id=name_or_id):
             return subnet
     return only_one(conn.network.subnets(network_id=network_id, name=name_or_id),
@@ -125,7 +98,7 @@ def find_subnet(conn, name_or_id, network_id, option="subnet"):
 
 def find_security_group(conn, name_or_id, project_id, option="security group"):
     """A security group by id (any project the caller sees), else by name in project_id."""
-    if looks_like_id(name_or_id):
+    if is_uuid(name_or_id):
         for group in conn.network.security_groups(id=name_or_id):
             return group
     return only_one(conn.network.security_groups(name=name_or_id, project_id=project_id),

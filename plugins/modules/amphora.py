@@ -234,7 +234,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.amphora import (
 )
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import Deadline, ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import find_project_id
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule
 
 DEFAULT_TAG = "amphora"
 IMAGE_FIELDS = ("id", "name", "tags", "owner", "status", "created_at")

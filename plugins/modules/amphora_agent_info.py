@@ -171,9 +171,9 @@ import os
 import re
 import socket
 import ssl
-import uuid
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 # OpenSSL verification codes we explain in our own words.
 X509_V_ERR_CERT_NOT_YET_VALID = 9
@@ -198,13 +198,6 @@ class ProbeError(Exception):
 
 
 # -- pure helpers (unit-tested) ------------------------------------------------------------
-def is_uuid(value):
-    try:
-        return str(uuid.UUID(value)) == value.lower()
-    except (TypeError, ValueError, AttributeError):
-        return False
-
-
 def check_address(value):
     """The address as given, or a ModuleError: an IPv4/IPv6 literal or a host name."""
     try:

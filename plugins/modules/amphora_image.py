@@ -219,15 +219,13 @@ deleted:
 """
 
 import datetime
-import hashlib
 import os
 import re
 import time
 import urllib.parse
 
-from ansible.module_utils.urls import fetch_url
-
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.glance_image import RawImage, download, hash_file, props, summary
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import find_project_id
 
 SERIES = "octavia_lbaas_tag"
@@ -241,59 +239,6 @@ CORE = frozenset((
     "os_hash_algo", "os_hash_value", "locations", "direct_url", "created_at", "updated_at",
     "self", "file", "schema", "stores"))
 PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
-CHUNK = 1024 * 1024
-
-
-class _DownloadParams:
-    """What fetch_url reads from `module.params`, kept apart from the API options."""
-
-    def __init__(self, module, validate_certs):
-        self._module = module
-        self.params = dict(validate_certs=validate_certs, use_proxy=True, url_username=None,
-                           url_password=None, http_agent="octavia.lbaas", force_basic_auth=False,
-                           follow_redirects="safe", client_cert=None, client_key=None,
-                           use_gssapi=False)
-
-    def __getattr__(self, name):
-        return getattr(self._module, name)
-
-
-class Digests:
-    def __init__(self):
-        self.hashes = dict(md5=hashlib.md5(), sha256=hashlib.sha256(), sha512=hashlib.sha512())
-        self.size = 0
-
-    def update(self, chunk):
-        self.size += len(chunk)
-        for digest in self.hashes.values():
-            digest.update(chunk)
-
-    def hex(self):
-        return {name: digest.hexdigest() for name, digest in self.hashes.items()}
-
-
-class RawImage:
-    """An image as Glance returns it: core attributes and every property, flat (the SDK
-    maps some properties, such as hw_rng_model, to attributes of its own)."""
-
-    ALIASES = dict(hash_algo="os_hash_algo", hash_value="os_hash_value",
-                   is_protected="protected")
-
-    def __init__(self, body):
-        self.raw = body
-
-    def __getattr__(self, name):
-        if name == "raw":
-            raise AttributeError(name)
-        return self.raw.get(self.ALIASES.get(name, name))
-
-
-def summary(image):
-    return dict(id=image.id, name=image.name)
-
-
-def props(image):
-    return image.raw
 
 
 class AmphoraImage(CloudModule):
@@ -378,30 +323,9 @@ class AmphoraImage(CloudModule):
         return path
 
     # -- data ------------------------------------------------------------------------
-    def hash_file(self, path):
-        digests = Digests()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(CHUNK), b""):
-                digests.update(chunk)
-        return digests
-
     def download(self):
-        url = self.params["url"]
-        shim = _DownloadParams(self.ansible, self.params["url_validate_certs"])
-        response, info = fetch_url(shim, url, timeout=self.params["url_timeout"])
-        if response is None or info.get("status") != 200:
-            raise ModuleError("url: download of %s failed: %s" % (url, info.get("msg")),
-                              status=info.get("status"))
-        fd, path = _mkstemp(self.ansible.tmpdir)
-        digests = Digests()
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in iter(lambda: response.read(CHUNK), b""):
-                    digests.update(chunk)
-                    handle.write(chunk)
-        except OSError as exc:
-            raise ModuleError("url: download of %s failed: %s" % (url, exc)) from exc
-        self.local_path = path
+        self.local_path, digests = download(self.ansible, self.params["url"], self.params["url_validate_certs"],
+                                            self.params["url_timeout"])
         return digests
 
     def verify(self, digests):
@@ -510,7 +434,7 @@ class AmphoraImage(CloudModule):
         # Which data? Known content is recognised without reading an URL.
         hexes, digests = None, None
         if self.local_path:
-            digests = self.hash_file(self.local_path)
+            digests = hash_file(self.local_path)
             hexes = self.verify(digests)
         elif self.expected:
             hexes = {self.expected[0]: self.expected[1]}
@@ -638,11 +562,6 @@ class AmphoraImage(CloudModule):
         self.write("delete image %s" % image.id, self.conn.image.delete_image, image.id,
                    ignore_missing=True)
         result["deleted"].append(summary(image))
-
-
-def _mkstemp(directory):
-    import tempfile  # pylint: disable=import-outside-toplevel
-    return tempfile.mkstemp(prefix="amphora-image-", suffix=".download", dir=directory)
 
 
 def main():

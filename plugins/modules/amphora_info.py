@@ -18,9 +18,7 @@ description:
     an O(id) that is not a UUID is refused before any API call.
 author: octavia.lbaas maintainers (@octavia-lbaas)
 version_added: 0.1.0
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.lb_attributes.INFO
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.lb_attributes.INFO]
 options:
   id:
     description:
@@ -81,16 +79,13 @@ amphorae:
             "lb_network_ip": "192.0.2.11", "cert_expiration": "2026-12-22T08:17:40",
             "stats": [{"listener_id": "9d1c...", "active_connections": 0, "bytes_in": 0, "bytes_out": 0,
                        "request_errors": 0, "total_connections": 0, "loadbalancer_id": "c17bdc40-..."}]}]
-api_calls:
-  description: API calls the task made.
-  returned: always
-  type: dict
-  sample: {"writes": 0, "reads": 3}
+api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.amphora import AMPHORAE, failover_order
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import LbaasInfoModule, is_uuid
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class AmphoraInfoModule(LbaasInfoModule):

@@ -37,9 +37,7 @@ description:
     orphan checks) on such deployments."
 author: octavia.lbaas maintainers (@octavia-lbaas)
 version_added: 0.1.0
-extends_documentation_fragment:
-  - octavia.lbaas.cloud
-  - octavia.lbaas.lb_attributes.INFO
+extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.lb_attributes.INFO]
 options:
   checks:
     description:
@@ -243,7 +241,7 @@ import time
 from ansible_collections.octavia.lbaas.plugins.module_utils import drift
 from ansible_collections.octavia.lbaas.plugins.module_utils.amphora import AMPHORAE
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas import LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasInfoModule
 
 # resource type -> (service, path, plural key, query, what to say when it fails)
 READS = {

@@ -145,6 +145,7 @@ port:
 import ipaddress
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, same_value
+from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
 from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import (
     find_network,
     find_security_group,
@@ -152,7 +153,6 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import (
     only_one,
     parse_ip,
     port_view,
-    resolve_project,
 )
 
 

@@ -62,7 +62,8 @@ ports:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import find_network, port_view, resolve_project
+from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
+from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import find_network, port_view
 
 
 class HealthManagerPortInfo(CloudModule):

@@ -84,14 +84,8 @@ options:
         type: list
         elements: dict
         suboptions:
-          start:
-            description: First address of the range.
-            type: str
-            required: true
-          end:
-            description: Last address of the range.
-            type: str
-            required: true
+          start: {description: First address of the range., type: str, required: true}
+          end: {description: Last address of the range., type: str, required: true}
       enable_dhcp:
         description: Neutron DHCP on the subnet. Amphorae get their address through config drive, so off by default.
         type: bool
@@ -121,21 +115,15 @@ options:
         type: str
         required: true
       description:
-        description: Description of the subnet. Not managed when omitted.
+        description: As O(subnet.description).
         type: str
       allocation_pools:
         description: As O(subnet.allocation_pools), with IPv6 addresses.
         type: list
         elements: dict
         suboptions:
-          start:
-            description: First address of the range.
-            type: str
-            required: true
-          end:
-            description: Last address of the range.
-            type: str
-            required: true
+          start: {description: First IPv6 address of the range., type: str, required: true}
+          end: {description: Last IPv6 address of the range., type: str, required: true}
       enable_dhcp:
         description:
           - Neutron DHCP (and router advertisements) on the subnet. Defaults to true when
@@ -244,7 +232,9 @@ ipv6_subnet:
 import ipaddress
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, same_value
-from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import canonical_ip, canonical_pools, only_one, parse_cidr, parse_ip, resolve_project
+from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
+from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import canonical_pools, only_one, parse_cidr, parse_ip
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import canonical_ip
 
 POOL_SPEC = dict(start=dict(type="str", required=True), end=dict(type="str", required=True))
 SUBNET_SPEC = dict(

@@ -46,7 +46,7 @@ options:
     type: str
     required: true
   password:
-    description: Its password.
+    description: Password of O(user), set again when the broker's salted hash of it differs.
     type: str
     required: true
   tags:

@@ -169,7 +169,8 @@ import re
 from types import SimpleNamespace
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import find_security_group, only_one, parse_prefix, resolve_project
+from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
+from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import find_security_group, only_one, parse_prefix
 
 RULE_SPEC = dict(
     direction=dict(type="str", default="ingress", choices=["ingress", "egress"]),

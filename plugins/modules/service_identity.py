@@ -24,7 +24,7 @@ options:
     type: str
     required: true
   password:
-    description: Its password.
+    description: Password of O(user), set again when Keystone refuses a login with it (401).
     type: str
     required: true
   domain:
@@ -113,6 +113,7 @@ changes:
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, sdk_exceptions
+from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import find_domain_id, find_project_id
 
 INTERFACES = ("public", "internal", "admin")
 
@@ -153,12 +154,8 @@ class ServiceIdentity(CloudModule):
     def run(self):
         p = self.params
         ident = self.conn.identity
-        domain = ident.find_domain(p["domain"], ignore_missing=True)
-        if domain is None:
-            raise ModuleError("domain %r does not exist" % p["domain"])
-        project = ident.find_project(p["project"], domain_id=domain.id, ignore_missing=True)
-        if project is None:
-            raise ModuleError("project %r does not exist in domain %r" % (p["project"], p["domain"]))
+        domain_id = find_domain_id(self.conn, p["domain"], "domain")
+        project_id = find_project_id(self.conn, p["project"], p["domain"], "project")
 
         roles = {}
         for name in sorted(set(p["roles"]) | set(p["extra_roles"])):
@@ -167,33 +164,33 @@ class ServiceIdentity(CloudModule):
                 role = self.write("create role " + name, ident.create_role, name=name)
             roles[name] = role
 
-        user = self._user(ident, domain, project)
+        user = self._user(ident, domain_id, project_id)
         for name in p["roles"]:
             role = roles[name]
-            if user is None or role is None or not ident.validate_user_has_project_role(project, user, role):
+            if user is None or role is None or not ident.validate_user_has_project_role(project_id, user, role):
                 self.write("grant %s to %s on %s" % (name, p["user"], p["project"]),
-                           ident.assign_project_role_to_user, project, user, role)
+                           ident.assign_project_role_to_user, project_id, user, role)
 
         service, endpoints = self._service(ident)
         self.exit(user_id=getattr(user, "id", None), service_id=getattr(service, "id", None),
                   endpoints=endpoints, changes=self.writes)
 
-    def _user(self, ident, domain, project):
+    def _user(self, ident, domain_id, project_id):
         p = self.params
-        user = ident.find_user(p["user"], domain_id=domain.id, ignore_missing=True)
+        user = ident.find_user(p["user"], domain_id=domain_id, ignore_missing=True)
         self.before["user"] = None if user is None else {"name": user.name, "password": "(set)"}
         self.after["user"] = {"name": p["user"], "password": "(set)"}
         if user is None:
             return self.write("create user " + p["user"], ident.create_user, name=p["user"],
-                              password=p["password"], domain_id=domain.id,
-                              default_project_id=project.id)
-        if not self._password_works(domain):
+                              password=p["password"], domain_id=domain_id,
+                              default_project_id=project_id)
+        if not self._password_works(domain_id, project_id):
             self.before["user"]["password"] = "(different)"
             self.write("reset the password of " + p["user"], ident.update_user, user,
                        password=p["password"])
         return user
 
-    def _password_works(self, domain):
+    def _password_works(self, domain_id, project_id):
         """Log in as the user with the wanted password, over the same TLS settings as the
         task's own connection (CA bundle, client certificate, insecure). Only Keystone's
         401 means "another password"; any other failure (TLS, network) fails the task
@@ -210,8 +207,7 @@ class ServiceIdentity(CloudModule):
         try:
             conn = openstack.connect(
                 auth=dict(auth_url=auth_url, username=p["user"], password=p["password"],
-                          user_domain_id=domain.id, project_name=p["project"],
-                          project_domain_id=domain.id),
+                          user_domain_id=domain_id, project_id=project_id),
                 auth_type="password", region_name=p["region"], **tls)
             conn.authorize()
             return True

@@ -44,7 +44,7 @@ def fake():
 def run_module(fake):
     """run_module(module, args, check=False, diff=False) -> result dict (raises
     ModuleExit with .failed for failures when expect_fail is False)."""
-    from ansible_collections.octavia.lbaas.plugins.module_utils import cloud, lbaas
+    from ansible_collections.octavia.lbaas.plugins.module_utils import cloud
 
     def run(module, args, check=False, diff=False, expect_fail=False):
         args = dict(args)
@@ -62,7 +62,6 @@ def run_module(fake):
                 mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
                 mock.patch.object(basic.AnsibleModule, "fail_json", fail_json), \
                 mock.patch.object(cloud.CloudModule, "_connect", lambda self: fake), \
-                mock.patch.object(lbaas.time, "sleep", lambda s: None), \
                 mock.patch.object(cloud.time, "sleep", lambda s: None):
             try:
                 module.main()

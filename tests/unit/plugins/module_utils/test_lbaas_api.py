@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_api
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import Deadline, ModuleError
 
 from fake_octavia import FakeResponse
-from lbaas_data import build
+from lbaas_data import UUID_A, UUID_B, UUID_C, build
 
 
 class Clock:
@@ -25,7 +25,7 @@ class Clock:
 @pytest.fixture
 def api(fake):
     clock = Clock()
-    client = lbaas.OctaviaApi(fake, Deadline(60), sleep=clock)
+    client = lbaas_api.OctaviaApi(fake, Deadline(60), sleep=clock)
     client.clock = clock
     return client
 
@@ -66,7 +66,7 @@ def test_permanent_conflict_fails_at_once(api, fake):
 def test_retries_stop_at_the_deadline(fake):
     lb_id = build(fake)
     fake.inject = [("PUT", 503, "busy")] * 50
-    api = lbaas.OctaviaApi(fake, Deadline(0), sleep=Clock())
+    api = lbaas_api.OctaviaApi(fake, Deadline(0), sleep=Clock())
     with pytest.raises(ModuleError, match="HTTP 503"):
         api.request("PUT", "/lbaas/loadbalancers/%s" % lb_id, {"loadbalancer": {"description": "x"}})
     assert api.writes == 1
@@ -77,7 +77,7 @@ def test_wait_polls_fast_then_backs_off(fake):
     lb_id = build(fake)
     fake._touch(lb_id)
     clock = Clock()
-    api = lbaas.OctaviaApi(fake, Deadline(60), sleep=clock)
+    api = lbaas_api.OctaviaApi(fake, Deadline(60), sleep=clock)
     lb = api.wait_ready(lb_id, "a test")
     assert lb["provisioning_status"] == "ACTIVE"
     assert clock.sleeps[0] == 0.2
@@ -98,7 +98,7 @@ def test_wait_times_out_within_the_task_timeout(fake):
     fake.pending_polls = 10 ** 6
     lb_id = build(fake)
     fake._touch(lb_id)
-    api = lbaas.OctaviaApi(fake, Deadline(0), sleep=Clock())
+    api = lbaas_api.OctaviaApi(fake, Deadline(0), sleep=Clock())
     with pytest.raises(ModuleError, match="Timed out after 0 s"):
         api.wait_ready(lb_id)
 
@@ -133,17 +133,17 @@ def test_lists_follow_next_links():
     class Conn:
         load_balancer = Proxy()
 
-    api = lbaas.OctaviaApi(Conn(), Deadline(5))
+    api = lbaas_api.OctaviaApi(Conn(), Deadline(5))
     assert [p["id"] for p in api.list("/lbaas/pools", "pools")] == ["1", "2"]
     assert api.reads == 2
 
 
 def test_neutron_and_flavor_lookups(api, fake):
-    fake.neutron["subnets"]["x"] = {"id": "a" * 32, "name": "public"}
-    fake.flavors["f"] = {"id": "b" * 32, "name": "small"}
-    assert api.find_neutron("subnet", "public", "vip_subnet") == "a" * 32
-    assert api.find_neutron("subnet", "c" * 32, "vip_subnet") == "c" * 32        # an ID costs no call
-    assert api.find_flavor("small") == "b" * 32
+    fake.neutron["subnets"]["x"] = {"id": UUID_A, "name": "public"}
+    fake.flavors["f"] = {"id": UUID_B, "name": "small"}
+    assert api.find_neutron("subnet", "public", "vip_subnet") == UUID_A
+    assert api.find_neutron("subnet", UUID_C, "vip_subnet") == UUID_C        # an ID costs no call
+    assert api.find_flavor("small") == UUID_B
     with pytest.raises(ModuleError, match="vip_network: network nope not found"):
         api.find_neutron("network", "nope", "vip_network")
     assert api.reads == 3

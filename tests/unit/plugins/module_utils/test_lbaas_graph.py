@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_ops, lbaas_plan, lbaas_validate
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 
-from lbaas_data import SUBNET, members, tree
+from lbaas_data import SUBNET, UUID_A, UUID_B, members, tree
 
 
 def _no_nulls(obj):
@@ -21,7 +21,7 @@ def _no_nulls(obj):
 
 
 def test_full_tree_graph_body():
-    body = lbaas.graph_body(lbaas.desire_tree(tree()))
+    body = lbaas_ops.graph_body(lbaas_validate.desire_tree(tree()))
     json.dumps(body)
     lb = body["loadbalancer"]
     assert lb["name"] == "web" and lb["vip_subnet_id"] == SUBNET
@@ -58,7 +58,7 @@ def test_inline_pools_are_hoisted_and_referenced_by_name():
     params = tree()
     tcp = params["pools"].pop(2)
     params["listeners"][2]["default_pool"] = tcp
-    body = lbaas.graph_body(lbaas.desire_tree(params))["loadbalancer"]
+    body = lbaas_ops.graph_body(lbaas_validate.desire_tree(params))["loadbalancer"]
     assert [p["name"] for p in body["pools"]] == ["web", "api", "tcp"]
     assert body["listeners"][2]["default_pool"] == {"name": "tcp"}
     assert len(body["pools"][2]["members"]) == 10
@@ -66,16 +66,16 @@ def test_inline_pools_are_hoisted_and_referenced_by_name():
 
 def test_graph_body_refuses_unresolved_names_and_undefined_pools():
     with pytest.raises(ModuleError, match="vip_subnet"):
-        lbaas.graph_body(lbaas.desire_tree({"name": "web", "vip_subnet": "public"}))
+        lbaas_ops.graph_body(lbaas_validate.desire_tree({"name": "web", "vip_subnet": "public"}))
     params = {"name": "web", "vip_subnet": SUBNET, "listeners": [{"protocol": "HTTP", "protocol_port": 80, "default_pool": "x"}]}
     with pytest.raises(ModuleError, match=r"listeners\[0\].default_pool"):
-        lbaas.graph_body(lbaas.desire_tree(params))
+        lbaas_ops.graph_body(lbaas_validate.desire_tree(params))
 
 
 def test_resolved_names_go_into_the_body():
-    desired = lbaas.desire_tree({"name": "web", "vip_network": "public", "flavor": "small"})
-    body = lbaas.graph_body(desired, {"vip_network": "a" * 32, "flavor": "b" * 32})["loadbalancer"]
-    assert body == {"name": "web", "vip_network_id": "a" * 32, "flavor_id": "b" * 32}
+    desired = lbaas_validate.desire_tree({"name": "web", "vip_network": "public", "flavor": "small"})
+    body = lbaas_ops.graph_body(desired, {"vip_network": UUID_A, "flavor": UUID_B})["loadbalancer"]
+    assert body == {"name": "web", "vip_network_id": UUID_A, "flavor_id": UUID_B}
 
 
 def _current_members(n=4):
@@ -88,8 +88,8 @@ def _current_members(n=4):
 
 def test_batch_body_keeps_current_values_of_unspecified_options():
     current = _current_members()
-    wanted = lbaas.desire_members(members(1, 2) + [{"address": "10.0.1.9", "protocol_port": 80, "weight": 7}])
-    body = lbaas.batch_members_body(wanted, current)
+    wanted = lbaas_validate.desire_members(members(1, 2) + [{"address": "10.0.1.9", "protocol_port": 80, "weight": 7}])
+    body = lbaas_plan.batch_members_body(wanted, current)
     assert [m["address"] for m in body["members"]] == ["10.0.1.1", "10.0.1.2", "10.0.1.9"]
     kept = body["members"][0]
     assert kept == {"address": "10.0.1.1", "protocol_port": 80, "name": "m0", "weight": 1, "backup": False,
@@ -99,30 +99,30 @@ def test_batch_body_keeps_current_values_of_unspecified_options():
 
 def test_batch_body_updates_only_given_options():
     current = _current_members(2)
-    wanted = lbaas.desire_members([{"address": "10.0.1.1", "protocol_port": 80, "weight": 50}, members(1, 2)[1]])
-    body = lbaas.batch_members_body(wanted, current)
+    wanted = lbaas_validate.desire_members([{"address": "10.0.1.1", "protocol_port": 80, "weight": 50}, members(1, 2)[1]])
+    body = lbaas_plan.batch_members_body(wanted, current)
     assert body["members"][0]["weight"] == 50 and body["members"][0]["name"] == "m0"
     assert body["members"][1]["weight"] == 2
 
 
 def test_batch_body_additive_only_carries_just_the_changes():
     current = _current_members(3)
-    wanted = lbaas.desire_members([members(1, 1)[0], {"address": "10.0.9.9", "protocol_port": 80}])
-    body = lbaas.batch_members_body(wanted, current, additive_only=True)
+    wanted = lbaas_validate.desire_members([members(1, 1)[0], {"address": "10.0.9.9", "protocol_port": 80}])
+    body = lbaas_plan.batch_members_body(wanted, current, additive_only=True)
     assert body == {"members": [{"address": "10.0.9.9", "protocol_port": 80}]}
 
 
 def test_batch_body_is_none_when_nothing_changes():
     current = _current_members(2)
-    assert lbaas.batch_members_body(lbaas.desire_members(members(1, 2)), current) is None
+    assert lbaas_plan.batch_members_body(lbaas_validate.desire_members(members(1, 2)), current) is None
 
 
 def test_batch_body_empties_a_pool():
-    assert lbaas.batch_members_body([], _current_members(2)) == {"members": []}
+    assert lbaas_plan.batch_members_body([], _current_members(2)) == {"members": []}
 
 
 def test_predicted_tree_for_check_mode():
-    after = lbaas.predict_tree(lbaas.desire_tree(tree()))
+    after = lbaas_ops.predict_tree(lbaas_validate.desire_tree(tree()))
     assert after["admin_state_up"] is True
     listener = after["listeners"][0]
     assert listener["connection_limit"] == -1 and listener["default_pool"] == "web"

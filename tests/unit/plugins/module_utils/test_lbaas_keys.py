@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_specs, lbaas_state, lbaas_validate
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 
 LB = {"id": "lb-1", "name": "web", "provisioning_status": "ACTIVE"}
@@ -18,13 +18,13 @@ POOLS = [{"id": "p-1", "name": "web", "protocol": "HTTP"}, {"id": "p-2", "name":
 
 
 def current(**kwargs):
-    return lbaas.Current(None, LB, listeners=LISTENERS, pools=POOLS, **kwargs)
+    return lbaas_state.Current(None, LB, listeners=LISTENERS, pools=POOLS, **kwargs)
 
 
 def test_listener_key_is_l4_protocol_and_port():
-    assert lbaas.listener_key({"protocol": "HTTP", "protocol_port": 80}) == ("TCP", 80)
-    assert lbaas.listener_key({"protocol": "TERMINATED_HTTPS", "protocol_port": 80}) == ("TCP", 80)
-    assert lbaas.listener_key({"protocol": "UDP", "protocol_port": 80}) == ("UDP", 80)
+    assert lbaas_specs.listener_key({"protocol": "HTTP", "protocol_port": 80}) == ("TCP", 80)
+    assert lbaas_specs.listener_key({"protocol": "TERMINATED_HTTPS", "protocol_port": 80}) == ("TCP", 80)
+    assert lbaas_specs.listener_key({"protocol": "UDP", "protocol_port": 80}) == ("UDP", 80)
 
 
 @pytest.mark.parametrize("ref, expected", [
@@ -51,15 +51,15 @@ def test_pools_by_name_or_id_in_their_load_balancer():
 
 
 def test_duplicate_pool_names_are_refused():
-    cur = lbaas.Current(None, LB, listeners=[], pools=POOLS + [{"id": "p-4", "name": "web", "protocol": "HTTP"}])
+    cur = lbaas_state.Current(None, LB, listeners=[], pools=POOLS + [{"id": "p-4", "name": "web", "protocol": "HTTP"}])
     with pytest.raises(ModuleError, match="2 pools"):
         cur.find_pool("web")
 
 
 def test_member_key_normalizes_addresses():
-    a = lbaas.MEMBER.view({"address": "2001:db8:0::1", "protocol_port": 80})
-    b = lbaas.desire("member", {"address": "2001:DB8::1", "protocol_port": "80"})
-    assert lbaas.member_key(a) == lbaas.member_key(b)
+    a = lbaas_specs.MEMBER.view({"address": "2001:db8:0::1", "protocol_port": 80})
+    b = lbaas_validate.desire("member", {"address": "2001:DB8::1", "protocol_port": "80"})
+    assert lbaas_specs.member_key(a) == lbaas_specs.member_key(b)
 
 
 def test_l7policy_by_name_or_position():
@@ -72,9 +72,9 @@ def test_l7policy_by_name_or_position():
 
 
 def test_rule_key():
-    view = lbaas.L7RULE.view({"type": "HEADER", "compare_type": "EQUAL_TO", "key": "X-A", "value": "1", "invert": True})
-    want = lbaas.desire("l7rule", {"type": "header", "compare_type": "equal_to", "rule_key": "X-A", "value": "1"})
-    assert lbaas.rule_key(view) == lbaas.rule_key(want) == ("HEADER", "EQUAL_TO", "X-A", "1")
+    view = lbaas_specs.L7RULE.view({"type": "HEADER", "compare_type": "EQUAL_TO", "key": "X-A", "value": "1", "invert": True})
+    want = lbaas_validate.desire("l7rule", {"type": "header", "compare_type": "equal_to", "rule_key": "X-A", "value": "1"})
+    assert lbaas_specs.rule_key(view) == lbaas_specs.rule_key(want) == ("HEADER", "EQUAL_TO", "X-A", "1")
 
 
 def test_tree_listeners_match_by_key_and_pools_by_name(fake):

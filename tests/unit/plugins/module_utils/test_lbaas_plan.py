@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_ops, lbaas_plan, lbaas_validate
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 
 from lbaas_data import build, members, plan, snapshot, tree
@@ -80,7 +80,7 @@ def test_half_member_set_replacement_is_one_batch_put(state):
     assert len(ops) == 1
     op = ops[0]
     web_id = next(p["id"] for p in fake.pools.values() if p["name"] == "web")
-    assert (op.method, lbaas.resolve(op.path, {})) == ("PUT", "/lbaas/pools/%s/members" % web_id)
+    assert (op.method, lbaas_ops.resolve(op.path, {})) == ("PUT", "/lbaas/pools/%s/members" % web_id)
     assert op.params is None
     assert len(op.body["members"]) == 10
     assert {m["address"] for m in op.body["members"]} == {"10.0.1.%d" % i for i in range(1, 6)} | {
@@ -141,10 +141,10 @@ def test_purge_and_dependency_order(state):
         "delete pool tcp",
     ]
     create_listener = ops[4]
-    assert create_listener.body["listener"]["default_pool_id"] == lbaas.Ref("pool", "new")
+    assert create_listener.body["listener"]["default_pool_id"] == lbaas_ops.Ref("pool", "new")
     ids = {("pool", "new"): "NEW-ID"}
-    assert lbaas.resolve(create_listener.body, ids)["listener"]["default_pool_id"] == "NEW-ID"
-    assert lbaas.resolve(ops[2].path, ids) == "/lbaas/pools/NEW-ID/members"
+    assert lbaas_ops.resolve(create_listener.body, ids)["listener"]["default_pool_id"] == "NEW-ID"
+    assert lbaas_ops.resolve(ops[2].path, ids) == "/lbaas/pools/NEW-ID/members"
 
 
 def test_no_purge_keeps_unlisted_children(state):
@@ -192,7 +192,7 @@ def apply(fake, ops, lb_id):
     ids = {}
     for op in ops:
         fake.lbs[lb_id]["provisioning_status"] = "ACTIVE"
-        resp = fake.load_balancer.request(lbaas.resolve(op.path, ids), op.method, json=lbaas.resolve(op.body, ids))
+        resp = fake.load_balancer.request(lbaas_ops.resolve(op.path, ids), op.method, json=lbaas_ops.resolve(op.body, ids))
         assert resp.status_code < 300, resp.text
         if op.record:
             ids[op.record] = resp.json()[op.resource]["id"]
@@ -258,7 +258,7 @@ def test_new_listener_with_policies_and_rules_on_existing_lb(state):
         "create L7 policy deny of listener HTTP:81",
         "create L7 rule PATH STARTS_WITH /admin of L7 policy deny of listener HTTP:81",
     ]
-    listener_ref = lbaas.Ref("listener", ("TCP", 81))
+    listener_ref = lbaas_ops.Ref("listener", ("TCP", 81))
     assert ops[1].body["l7policy"]["listener_id"] == listener_ref
 
 
@@ -267,7 +267,7 @@ def test_reference_to_unknown_pool_fails_naming_the_field(state):
     params = tree()
     params["listeners"][1]["default_pool"] = "ghost"
     with pytest.raises(ModuleError, match=r"listeners\[1\].default_pool"):
-        lbaas.tree_plan(lbaas.desire_tree(dict(params, purge_pools=False)), snapshot(fake, lb_id), purge_pools=False)
+        lbaas_plan.tree_plan(lbaas_validate.desire_tree(dict(params, purge_pools=False)), snapshot(fake, lb_id), purge_pools=False)
 
 
 def test_remove_session_persistence_sends_null(state):

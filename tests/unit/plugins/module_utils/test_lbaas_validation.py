@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_validate
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 from ansible_collections.octavia.lbaas.plugins.modules import listener, loadbalancer, member, pool
 
@@ -172,7 +172,7 @@ def test_bad_tree_input_names_the_field(change, field):
     params = tree()
     change(params)
     with pytest.raises(ModuleError) as err:
-        lbaas.desire_tree(params)
+        lbaas_validate.desire_tree(params)
     assert field + ":" in err.value.msg, err.value.msg
     assert err.value.extra["errors"]
 
@@ -183,7 +183,7 @@ def test_enough_distinct_cases():
 
 
 def test_the_reference_tree_is_valid():
-    desired = lbaas.desire_tree(tree())
+    desired = lbaas_validate.desire_tree(tree())
     assert [p["name"] for p in desired["pools"]] == ["web", "api", "tcp"]
 
 
@@ -197,7 +197,7 @@ def test_one_message_per_problem(change, field):
     params = tree()
     change(params)
     with pytest.raises(ModuleError) as err:
-        lbaas.desire_tree(params)
+        lbaas_validate.desire_tree(params)
     assert err.value.extra["errors"] == [e for e in err.value.extra["errors"] if e.startswith(field + ":")]
     assert len(err.value.extra["errors"]) == 1, err.value.msg
 
@@ -208,7 +208,7 @@ def test_all_problems_reported_at_once():
     params["pools"][0]["lb_algorithm"] = "RANDOM"
     params["pools"][1]["members"][0]["address"] = "x"
     with pytest.raises(ModuleError) as err:
-        lbaas.desire_tree(params)
+        lbaas_validate.desire_tree(params)
     assert "3 problems" in err.value.msg
     assert len(err.value.extra["errors"]) == 3
 
@@ -230,13 +230,13 @@ def test_all_problems_reported_at_once():
 ])
 def test_bad_single_object_input(kind, params, field):
     with pytest.raises(ModuleError) as err:
-        lbaas.desire(kind, params)
+        lbaas_validate.desire(kind, params)
     assert field in err.value.msg
 
 
 def test_bad_member_list():
     with pytest.raises(ModuleError) as err:
-        lbaas.desire_members([{"address": "2001:db8::1", "protocol_port": 80}, {"address": "2001:DB8:0::1", "protocol_port": 80}])
+        lbaas_validate.desire_members([{"address": "2001:db8::1", "protocol_port": 80}, {"address": "2001:DB8:0::1", "protocol_port": 80}])
     assert "members[1]" in err.value.msg and "duplicate" in err.value.msg
 
 

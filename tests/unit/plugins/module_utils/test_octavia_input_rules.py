@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_validate
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 from ansible_collections.octavia.lbaas.plugins.modules import listener, loadbalancer, member, pool
 
@@ -105,7 +105,7 @@ def test_tree_input_octavia_refuses_is_refused_naming_the_field(change, field, w
     params = tree()
     change(params)
     with pytest.raises(ModuleError) as err:
-        lbaas.desire_tree(params)
+        lbaas_validate.desire_tree(params)
     mine = [e for e in err.value.extra["errors"] if e.startswith(field + ":")]
     assert mine, err.value.msg
     assert any(words in e for e in mine), mine
@@ -119,7 +119,7 @@ def test_tree_input_octavia_refuses_is_refused_naming_the_field(change, field, w
 ])
 def test_what_stays_allowed(params):
     """An explicit allow_empty, an empty list that purges nothing, another provider's algorithm."""
-    lbaas.desire_tree(params)
+    lbaas_validate.desire_tree(params)
 
 
 def test_octavia_values_that_stay_valid():
@@ -131,7 +131,7 @@ def test_octavia_values_that_stay_valid():
                         session_persistence={"type": "APP_COOKIE", "cookie_name": "JSESSIONID"})
     params["pools"][0]["healthmonitor"].update(http_version=1.1, domain_name="www.example.com")
     params["name"] = "n" * 255
-    lbaas.desire_tree(params)
+    lbaas_validate.desire_tree(params)
 
 
 @pytest.mark.parametrize("kind, params, field, words", [
@@ -150,25 +150,25 @@ def test_octavia_values_that_stay_valid():
 ])
 def test_single_object_input_octavia_refuses(kind, params, field, words):
     with pytest.raises(ModuleError) as err:
-        lbaas.desire(kind, params)
+        lbaas_validate.desire(kind, params)
     assert any(e.startswith(field + ":") and words in e for e in err.value.extra["errors"]), err.value.msg
 
 
 def test_regex_values_are_not_held_to_header_characters():
-    lbaas.desire("l7rule", {"type": "PATH", "compare_type": "REGEX", "value": "^/a b"})
+    lbaas_validate.desire("l7rule", {"type": "PATH", "compare_type": "REGEX", "value": "^/a b"})
 
 
 def test_cidrs_against_the_vip_version():
-    v = lbaas.Validator()
+    v = lbaas_validate.Validator()
     listeners = [{"_path": "listeners[0]", "allowed_cidrs": ["2001:db8::/64", "10.0.0.0/8"]},
                  {"_path": "listeners[1]", "allowed_cidrs": ["192.0.2.0/24"]}]
-    lbaas.check_cidrs_for_vip(v, listeners, ["10.1.0.5"])
+    lbaas_validate.check_cidrs_for_vip(v, listeners, ["10.1.0.5"])
     assert v.errors == ["listeners[0].allowed_cidrs: 2001:db8::/64 is an IPv6 CIDR but the load balancer's VIP is IPv4"]
-    v = lbaas.Validator()
-    lbaas.check_cidrs_for_vip(v, [{"allowed_cidrs": ["10.0.0.0/8"]}], ["2001:db8::5"])
+    v = lbaas_validate.Validator()
+    lbaas_validate.check_cidrs_for_vip(v, [{"allowed_cidrs": ["10.0.0.0/8"]}], ["2001:db8::5"])
     assert v.errors == ["allowed_cidrs: 10.0.0.0/8 is an IPv4 CIDR but the load balancer's VIP is IPv6"]
-    v = lbaas.Validator()     # a load balancer with VIPs of both versions takes both
-    lbaas.check_cidrs_for_vip(v, listeners, lbaas.vip_addresses(
+    v = lbaas_validate.Validator()     # a load balancer with VIPs of both versions takes both
+    lbaas_validate.check_cidrs_for_vip(v, listeners, lbaas_validate.vip_addresses(
         {"vip_address": "10.1.0.5", "additional_vips": [{"ip_address": "2001:db8::5"}]}))
     assert v.errors == []
 
@@ -180,14 +180,14 @@ def test_cidrs_against_the_vip_version():
     ("2001:db8::5", "is not in the VIP subnet"),
 ])
 def test_vip_address_outside_the_subnet(address, words):
-    v = lbaas.Validator()
-    lbaas.check_vip_address(v, address, [{"cidr": "10.1.0.0/24"}])
+    v = lbaas_validate.Validator()
+    lbaas_validate.check_vip_address(v, address, [{"cidr": "10.1.0.0/24"}])
     assert len(v.errors) == 1 and v.errors[0].startswith("vip_address: ") and words in v.errors[0], v.errors
 
 
 def test_vip_address_inside_the_subnet():
-    v = lbaas.Validator()
-    lbaas.check_vip_address(v, "10.1.0.7", [{"cidr": "10.2.0.0/24"}, {"cidr": "10.1.0.0/24"}])
+    v = lbaas_validate.Validator()
+    lbaas_validate.check_vip_address(v, "10.1.0.7", [{"cidr": "10.2.0.0/24"}, {"cidr": "10.1.0.0/24"}])
     assert v.errors == []
 
 

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_api
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import Deadline, ModuleError
 from ansible_collections.octavia.lbaas.plugins.modules import amphora_image
 
@@ -72,14 +72,14 @@ class Octavia:
 
 
 def test_a_next_link_that_comes_back_ends_the_listing():
-    api = lbaas.OctaviaApi(type("Conn", (), {"load_balancer": Octavia(loop=True)})(), Deadline(60), sleep=lambda s: None)
+    api = lbaas_api.OctaviaApi(type("Conn", (), {"load_balancer": Octavia(loop=True)})(), Deadline(60), sleep=lambda s: None)
     with pytest.raises(ModuleError, match="does not move on"):
         api.list("/lbaas/pools", "pools")
 
 
 def test_a_listing_that_never_ends_stops_at_the_deadline():
     octavia = Octavia(loop=False)
-    api = lbaas.OctaviaApi(type("Conn", (), {"load_balancer": octavia})(), Deadline(0), sleep=lambda s: None)
+    api = lbaas_api.OctaviaApi(type("Conn", (), {"load_balancer": octavia})(), Deadline(0), sleep=lambda s: None)
     with pytest.raises(ModuleError, match="Timed out after"):
         api.list("/lbaas/pools", "pools")
     assert octavia.calls < 20000

@@ -4,6 +4,7 @@ tree, none on a re-run, the same `changed` in check mode without writes, real di
 from __future__ import annotations
 
 import pytest
+from ansible.module_utils import basic
 
 from ansible_collections.octavia.lbaas.plugins.modules import (
     health_monitor,
@@ -332,6 +333,19 @@ def test_info_content(run_module, fake):
     assert [p["name"] for p in policies] == ["api", "legacy"] and policies[0]["rules"]
     monitors = run_module(health_monitor_info, {"loadbalancer": "web"})["health_monitors"]
     assert len(monitors) == 3
+
+
+def test_info_modules_do_not_guess_between_load_balancers_of_one_name(run_module, fake, monkeypatch):
+    """LbaasInfoModule.matching_lb: an ambiguous load balancer name is a warning and lists nothing
+    (listener_info took the first of them, health_monitor_info all of them)."""
+    build(fake)
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warnings.append(text))
+    twin = dict(next(iter(fake.lbs.values())), id="99999999-9999-4999-8999-999999999999")
+    fake.lbs[twin["id"]] = twin
+    for module, key in ((listener_info, "listeners"), (pool_info, "pools"), (health_monitor_info, "health_monitors")):
+        assert run_module(module, {"loadbalancer": "web"})[key] == []
+    assert len(warnings) == 3 and all("2 load balancers are named web" in text for text in warnings)
 
 
 def test_new_pool_becomes_default_of_a_listener_without_one(run_module, fake):

@@ -83,4 +83,4 @@ def test_every_load_balancer_module_has_the_action():
                               "health_monitor_info", "l7policy_info"])
     for name in actions:
         assert (root / "modules" / f"{name}.py").exists()
-        assert "ansible_collections.octavia.lbaas.plugins.module_utils.lbaas" in (root / "modules" / f"{name}.py").read_text()
+        assert "ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module" in (root / "modules" / f"{name}.py").read_text()

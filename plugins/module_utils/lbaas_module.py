@@ -1,0 +1,279 @@
+# Copyright: octavia.lbaas contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The base classes of the load-balancer modules: `ParentLookup` (parents given by name
+or ID, names looked up inside their parent and the task's project), `LbaasModule` (runs
+a plan: waits, retries, check mode, results with api_calls and diff) and
+`LbaasInfoModule`."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, Deadline, ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_api import OctaviaApi
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import PENDING_PREFIX
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import resolve
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import rule_key
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
+
+PROJECT_OPTION = {"type": "str"}
+
+
+class ParentLookup:
+    """Find an object's parents given by name or ID. Names are looked up inside the
+    parent (a pool name in its load balancer, a policy name in its listener); an ID
+    alone is enough, its parents are read from it. A load balancer's name is looked up
+    in one project only: the task's `project`, or the caller's own."""
+
+    def scope_project(self):
+        """The ID of the project name lookups are limited to."""
+        return resolve_project(self.conn, self.params.get("project"))
+
+    def find_loadbalancer(self, ref, required=True):
+        lb = self.api.find_loadbalancer(ref) if ref else None
+        if lb is None and required:
+            raise ModuleError("Load balancer %s not found" % ref)
+        return lb
+
+    def lookup_lb(self, ref, required=True):
+        return self.find_loadbalancer(ref, required)
+
+    def lookup_pool(self, pool_ref, lb_ref=None, required=True):
+        """-> (Current of the pool's load balancer, pool) or (None, None)."""
+        if lb_ref:
+            lb = self.lookup_lb(lb_ref, required)
+            if lb is None:
+                return None, None
+            current = Current(self.api, lb)
+            pool = current.find_pool(pool_ref)
+        elif is_uuid(pool_ref):
+            found = self.api.get("/lbaas/pools/%s" % pool_ref, missing_ok=True)
+            pool = found.get("pool") if found else None
+            lb = self.api.get_loadbalancer(pool["loadbalancers"][0]["id"]) if pool else None
+            current = Current(self.api, lb) if lb else None
+        else:
+            raise ModuleError("pool: %s is a name; give loadbalancer too (pool names are looked up in their load balancer)"
+                              % pool_ref)
+        if pool is None and required:
+            raise ModuleError("Pool %s not found%s" % (pool_ref, " in load balancer %s" % lb_ref if lb_ref else ""))
+        return current, pool
+
+    def lookup_listener(self, listener_ref, lb_ref=None, required=True):
+        """-> (Current, listener) or (None, None). A listener is PROTOCOL:PORT, a name or an ID."""
+        if lb_ref:
+            lb = self.lookup_lb(lb_ref, required)
+            if lb is None:
+                return None, None
+            current = Current(self.api, lb)
+            listener = current.find_listener(listener_ref)
+        elif is_uuid(listener_ref):
+            found = self.api.get("/lbaas/listeners/%s" % listener_ref, missing_ok=True)
+            listener = found.get("listener") if found else None
+            lb = self.api.get_loadbalancer(listener["loadbalancers"][0]["id"]) if listener else None
+            current = Current(self.api, lb) if lb else None
+        else:
+            raise ModuleError("listener: %s is not an ID; give loadbalancer too" % listener_ref)
+        if listener is None and required:
+            raise ModuleError("Listener %s not found%s" % (listener_ref, " in load balancer %s" % lb_ref if lb_ref else ""))
+        return current, listener
+
+    def lookup_l7policy(self, policy_ref, listener_ref=None, lb_ref=None, required=True):
+        """-> (Current, listener, policy) or (None, None, None)."""
+        if listener_ref:
+            current, listener = self.lookup_listener(listener_ref, lb_ref, required)
+            if listener is None:
+                return None, None, None
+            policy = current.find_l7policy(listener, policy_ref)
+        elif is_uuid(policy_ref):
+            found = self.api.get("/lbaas/l7policies/%s" % policy_ref, missing_ok=True)
+            policy = found.get("l7policy") if found else None
+            current, listener = (self.lookup_listener(policy["listener_id"], None, required) if policy else (None, None))
+        else:
+            raise ModuleError("l7policy: %s is not an ID; give listener (and loadbalancer) too" % policy_ref)
+        if policy is None and required:
+            raise ModuleError("L7 policy %s not found" % policy_ref)
+        return current, listener, policy
+
+
+class LbaasModule(ParentLookup, CloudModule):
+    """Base of every octavia.lbaas load-balancer module.
+
+    A module sets ``argument_spec`` (object options from ``SPECS[kind].argspec()``),
+    implements ``run()`` with ``self.api`` (counted, retrying client), ``self.current_of``
+    (lazy reader of one load balancer), ``Planner`` and ``self.execute(ops, lb_id)``, and
+    ends with ``self.finish(...)``, which adds ``api_calls`` and the diff."""
+
+    wait_options = True
+
+    def __init__(self):
+        super().__init__()
+        self._api = None
+        self.ids = {}
+
+    @property
+    def api(self):
+        if self._api is None:
+            self._api = OctaviaApi(self.conn, self.deadline or Deadline(self.params.get("api_timeout") or 300),
+                                   project=self.scope_project)
+        return self._api
+
+    def calls(self):
+        return self._api.calls() if self._api is not None else {"writes": 0, "reads": 0}
+
+    def find_loadbalancer(self, ref, required=True):
+        lb = self.api.find_loadbalancer(ref)
+        if lb is not None and lb.get("provisioning_status") == "PENDING_DELETE":
+            self.api.wait_ready(lb["id"], "the deletion of load balancer %s" % ref, gone_ok=True)
+            lb = None
+        if lb is None and required:
+            raise ModuleError("Load balancer %s not found" % ref)
+        return lb
+
+    def current_of(self, lb):
+        return Current(self.api, lb)
+
+    def execute(self, ops, lb_id, lb_status=None, ids=None, wait=None):
+        """Run the plan. Before each write the load balancer must have left PENDING_*
+        (Octavia rejects writes otherwise); after the last one wait for ACTIVE when
+        `wait`. An op that creates the load balancer itself (record
+        ("loadbalancer", None)) provides lb_id for the rest. Returns the load balancer
+        as the last wait saw it (None when nothing waited)."""
+        wait = self.params.get("wait", True) if wait is None else wait
+        ids = dict(ids or {})
+        pending = bool(lb_status and lb_status.startswith(PENDING_PREFIX))
+        last = None
+        done = []
+        for op in ops:
+            if pending and lb_id and not self.check_mode:
+                self.api.wait_ready(lb_id, last or "the load balancer to be ready")
+            try:
+                result = self.write(op.describe(), self._perform, op, ids, lb_id)
+            except ModuleError as exc:
+                gone = [d.what for d in done if d.action == "delete"]
+                if done:
+                    exc.msg += " (Before it: %s.%s)" % ("; ".join(d.describe() for d in done),
+                                                        " Gone now: %s." % ", ".join(gone) if gone else "")
+                    exc.extra.setdefault("done", [d.describe() for d in done])
+                raise
+            done.append(op)
+            if op.record and result:
+                ids[op.record] = (result.get(op.resource) or {}).get("id")
+                if op.record == ("loadbalancer", None):
+                    lb_id = ids[op.record]
+            pending = True
+            last = op.describe()
+        self.ids = ids
+        if pending and lb_id and wait and not self.check_mode and ops:
+            return self.api.wait_ready(lb_id, last)
+        return None
+
+    def _perform(self, op, ids, lb_id):
+        path = resolve(op.path, ids)
+
+        def before_retry(status):
+            if status == 503 and op.method == "POST" and op.lookup:
+                # the create may have happened before the answer was lost: never make two
+                collection, plural, query, match = op.lookup
+                found = [obj for obj in self.api.list(resolve(collection, ids), plural, resolve(query, ids))
+                         if match(obj) and obj.get("provisioning_status") != "DELETED"]
+                if found:
+                    return ("done", {op.resource: found[0]})
+            if status == 409 and op.replan is not None:
+                body = op.replan(self.api, path)
+                return ("done", {}) if body is None else ("body", body)
+            return None
+
+        return self.api.request(op.method, path, body=resolve(op.body, ids), params=op.params,
+                                what=op.describe(), lb_id=lb_id, before_retry=before_retry)
+
+    def fail_on_error(self, lb_id, *objects):
+        """After writes: Octavia puts the load balancer back to ACTIVE even when the flow
+        for a child failed, and marks that child ERROR. Fail naming them, with the status
+        tree. `objects` are (label, object) pairs, None objects skipped."""
+        bad = [what for what, obj in objects if obj and obj.get("provisioning_status") == "ERROR"]
+        if bad and not self.check_mode:
+            raise ModuleError("Octavia put %s in ERROR; the controller worker's log has the cause" % ", ".join(bad),
+                              status_tree=self.api.status_tree(lb_id))
+
+    def fail(self, msg, **result):
+        result.setdefault("api_calls", self.calls())
+        if self.writes:
+            result.setdefault("actions", list(self.writes))
+        # a task that wrote before it failed did change something
+        result.setdefault("changed", self.changed)
+        super().fail(msg, **result)
+
+    def finish(self, **result):
+        result["api_calls"] = self.calls()
+        result.setdefault("actions", list(self.writes))
+        self.before, self.after = diff_order(self.before), diff_order(self.after)
+        self.exit(**result)
+
+
+def _member_order(member):
+    try:
+        address = ipaddress.ip_address(member.get("address"))
+        return (address.version, int(address), member.get("protocol_port") or 0)
+    except (TypeError, ValueError):
+        return (9, 0, member.get("protocol_port") or 0)
+
+
+DIFF_ORDER = {
+    "listeners": lambda li: (li.get("protocol_port") or 0, str(li.get("protocol"))),
+    "pools": lambda pool: str(pool.get("name")),
+    "members": _member_order,
+    "l7policies": lambda policy: (policy.get("position") or 0, str(policy.get("name"))),
+    "rules": lambda rule: tuple(str(x) for x in rule_key(rule)),
+}
+
+
+def diff_order(obj):
+    """The diff's before and after with children in one stable order (pools by name,
+    members by address, ...): Octavia lists them in its own order, the task in yours,
+    and a diff of two orders of the same things is noise."""
+    if isinstance(obj, dict):
+        out = {}
+        for key, value in obj.items():
+            value = diff_order(value)
+            if key in DIFF_ORDER and isinstance(value, list) and all(isinstance(v, dict) for v in value):
+                value = sorted(value, key=DIFF_ORDER[key])
+            out[key] = value
+        return out
+    if isinstance(obj, list):
+        return [diff_order(v) for v in obj]
+    return obj
+
+
+class LbaasInfoModule(ParentLookup, CloudModule):
+    """Base of the *_info modules: never fail on not-found, never write."""
+
+    wait_options = False
+
+    def __init__(self):
+        super().__init__()
+        self._api = None
+
+    @property
+    def api(self):
+        if self._api is None:
+            self._api = OctaviaApi(self.conn, Deadline(self.params.get("api_timeout") or 120), project=self.scope_project)
+        return self._api
+
+    def matching_lb(self, ref):
+        """The load balancer `ref` names (an ID, or a name in the task's project), or None.
+        An info module does not fail on it: an ambiguous name is a warning and matches
+        nothing (the caller reports an empty list)."""
+        try:
+            return self.api.find_loadbalancer(ref)
+        except ModuleError as exc:
+            if "ids" not in exc.extra:
+                raise
+            self.ansible.warn("%s; nothing is listed for it" % exc.msg)
+            return None
+
+    def finish(self, **result):
+        result["api_calls"] = self._api.calls() if self._api else {"writes": 0, "reads": 0}
+        result["changed"] = False
+        self.ansible.exit_json(**result)

@@ -1,0 +1,184 @@
+# Copyright: octavia.lbaas contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The writes of a plan: `Op` (one API call, with the ID references `Ref` it resolves at
+run time) and the order of the plan's phases; and the fully-populated create of a new
+load balancer, one POST with the whole tree (`graph_body()`, and `predict_tree()`, what
+the diff shows for it)."""
+
+from __future__ import annotations
+
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import join_path
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import HEALTH_MONITOR, L7POLICY, L7RULE, LISTENER, LOADBALANCER, MEMBER, POOL
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
+from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
+
+
+class Ref:
+    """An object ID not known at planning time (the object is created by an earlier op)."""
+
+    def __init__(self, kind, key):
+        self.kind = kind
+        self.key = key
+
+    def __repr__(self):
+        return "Ref(%s, %r)" % (self.kind, self.key)
+
+    def __eq__(self, other):
+        return isinstance(other, Ref) and (self.kind, self.key) == (other.kind, other.key)
+
+    def __hash__(self):
+        return hash((self.kind, self.key))
+
+
+def resolve(value, ids):
+    if isinstance(value, Ref):
+        try:
+            return ids[(value.kind, value.key)]
+        except KeyError:
+            raise ModuleError("Internal error: %s %r has no ID yet" % (value.kind, value.key)) from None
+    if isinstance(value, dict):
+        return {k: resolve(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, ids) for v in value]
+    if isinstance(value, tuple):
+        return value[0] % tuple(resolve(v, ids) for v in value[1:])
+    return value
+
+
+class Op:
+    """One planned write."""
+
+    def __init__(self, action, kind, what, method, path, body=None, params=None, changes=None, record=None,
+                 resource=None, summary=None, detail=None, lookup=None, replan=None):
+        self.action = action      # create, update, delete, batch-update, failover
+        self.kind = kind
+        self.what = what          # human label of the object
+        self.method = method
+        self.path = path          # str, or (template, Ref, ...) resolved at execution
+        self.body = body
+        self.params = params
+        self.changes = changes or {}
+        self.record = record      # (kind, key) to remember the created object's ID under
+        self.resource = resource  # response key holding the created object
+        self.summary = summary    # extra text for describe()
+        self.detail = detail      # extra result data (the member batch's lists)
+        # lookup: (collection path, plural, query, match(obj) -> bool) that finds the
+        # object a create makes, to tell after an ambiguous answer (503) whether it exists
+        self.lookup = lookup
+        # replan(api, path) -> body or None: a member batch made again from the members
+        # as they are now (another client changed the pool meanwhile: 409)
+        self.replan = replan
+
+    def describe(self):
+        text = "%s %s" % (self.action, self.what)
+        if self.changes:
+            text += " (%s)" % ", ".join(sorted(self.changes))
+        if self.summary:
+            text += " (%s)" % self.summary
+        return text
+
+    def as_dict(self):
+        out = {"action": self.action, "kind": self.kind, "object": self.what, "method": self.method}
+        if self.changes:
+            out["changes"] = {k: {"before": v[0], "after": v[1]} for k, v in self.changes.items()}
+        if self.summary:
+            out["summary"] = self.summary
+        if self.detail:
+            out.update(self.detail)
+        return out
+
+    def __repr__(self):
+        return "<Op %s>" % self.describe()
+
+
+# Execution order of a plan: deletes that free something the plan needs first (policies,
+# whose positions the plan counts on; a listener whose default pool a listener of the
+# task takes over), creates of objects others point at before the pointers, and the other
+# deletes last, once what replaces them exists: a create that fails then leaves the old
+# object in place.
+PHASES = ("lb", "delete_policy", "delete_listener", "create_pool", "pool", "listener",
+          "create_listener", "policy", "rule", "delete_rule", "delete_listener_late", "delete_hm", "delete_member",
+          "delete_pool", "failover")
+
+
+# ---------------------------------------------------------------------------------------
+# The fully-populated create (one POST for a whole new load balancer)
+# ---------------------------------------------------------------------------------------
+
+def graph_body(desired, resolved=None):
+    """Body of POST /v2/lbaas/loadbalancers with every listener, pool, member, health
+    monitor, L7 policy and rule. Pools are defined once, at the load balancer level;
+    listeners and policies refer to them by name ({"name": ...})."""
+    lb = dict(desired["loadbalancer"])
+    lb.update({k: v for k, v in (resolved or {}).items() if v is not None})
+    body = LOADBALANCER.body(lb)
+    for name in ("vip_subnet", "vip_network", "vip_port", "flavor"):
+        api = LOADBALANCER.fields[name].api
+        if api in body and not is_uuid(body[api]):
+            raise ModuleError("Internal error: %s %r was not resolved to an ID" % (name, body[api]))
+    pool_names = {p["name"] for p in desired.get("pools") or []}
+    body["pools"] = []
+    for pool in desired.get("pools") or []:
+        item = POOL.body(pool)
+        if pool.get("members"):
+            item["members"] = [MEMBER.body(m) for m in pool["members"]]
+        if pool.get("healthmonitor") is not None:
+            item["healthmonitor"] = HEALTH_MONITOR.body(pool["healthmonitor"])
+        body["pools"].append(item)
+    body["listeners"] = []
+    for listener in desired.get("listeners") or []:
+        item = LISTENER.body(listener, refs=lambda name: name)
+        pool = item.pop("default_pool_id", None)
+        if pool:
+            if pool not in pool_names:
+                raise ModuleError("%s: pool %s is not defined in this task (a new load balancer has no other pools)"
+                                  % (join_path(listener["_path"], "default_pool"), pool))
+            item["default_pool"] = {"name": pool}
+        policies = []
+        for policy in listener.get("l7policies") or []:
+            pitem = L7POLICY.body(policy, refs=lambda name: name)
+            target = pitem.pop("redirect_pool_id", None)
+            if target:
+                if target not in pool_names:
+                    raise ModuleError("%s: pool %s is not defined in this task"
+                                      % (join_path(policy["_path"], "redirect_pool"), target))
+                pitem["redirect_pool"] = {"name": target}
+            if policy.get("rules"):
+                pitem["rules"] = [L7RULE.body(r) for r in policy["rules"]]
+            policies.append(pitem)
+        if policies:
+            item["l7policies"] = policies
+        body["listeners"].append(item)
+    if not body["pools"]:
+        del body["pools"]
+    if not body["listeners"]:
+        del body["listeners"]
+    return {"loadbalancer": body}
+
+
+def predict_tree(desired):
+    """The diff's `after` for a load balancer that does not exist yet."""
+    after = public(LOADBALANCER.predict(desired["loadbalancer"]))
+    if desired.get("pools") is not None:
+        after["pools"] = []
+        for pool in desired["pools"]:
+            item = public(POOL.predict(pool))
+            if pool.get("members") is not None:
+                item["members"] = [public(MEMBER.predict(m)) for m in pool["members"]]
+            if pool.get("healthmonitor") is not None:
+                item["healthmonitor"] = public(HEALTH_MONITOR.predict(pool["healthmonitor"]))
+            after["pools"].append(item)
+    if desired.get("listeners") is not None:
+        after["listeners"] = []
+        for listener in desired["listeners"]:
+            item = public(LISTENER.predict(listener))
+            if listener.get("l7policies") is not None:
+                item["l7policies"] = []
+                for policy in listener["l7policies"]:
+                    pitem = public(L7POLICY.predict(policy))
+                    if policy.get("rules") is not None:
+                        pitem["rules"] = [public(L7RULE.predict(r)) for r in policy["rules"]]
+                    item["l7policies"].append(pitem)
+            after["listeners"].append(item)
+    return after
