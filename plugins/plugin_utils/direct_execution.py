@@ -2,10 +2,10 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """Run an octavia.lbaas cloud module inside Ansible's worker process.
 
-Those modules (every module built on CloudModule: the load-balancer modules and the
-cloud-side modules the deployment roles call) only talk HTTP to the cloud. When the task runs on the controller itself
-(connection ``local``, the controller's own Python, no become, no async), starting a module
-process costs more than most of their work: Ansible builds the AnsiballZ payload (0.2 s here), a new Python imports ansible's module utilities
+Those modules (the load-balancer modules, and the cloud-side modules the deployment roles
+call: all built on CloudModule) only talk HTTP to the cloud. When the task runs on the
+controller itself (connection ``local``, the controller's own Python, no become, no async),
+starting a module process costs more than most of their work: Ansible builds the AnsiballZ payload (0.2 s here), a new Python imports ansible's module utilities
 from a zip (0.25 s), plus three shell commands for the temporary directory. A per-LB
 playbook pays that for every task. Here the module's own code runs in the worker instead,
 through the same AnsibleModule (argument validation, check mode, diff, no_log), with the
@@ -17,19 +17,18 @@ path it took.
 Everything else, and any task where a variable sets ``octavia_lbaas_direct_execution:
 false``, runs the module the normal way.
 
-A playbook pays openstacksdk's import and the keystone login once, not per task:
+A playbook logs in to keystone once, not per task. A worker ends with its task, and so
+would its login: the keystone token (keystoneauth's auth state: token, expiry, catalog) of
+each set of connection options is kept in a file of Ansible's local temporary directory
+(``ansible-local-*``, mode 0700, made by ansible-playbook and removed when it exits), mode
+0600, named by a hash of the options and the task's ``OS_*`` environment. The next task
+with the same options restores it instead of logging in; keystoneauth logs in again when
+the token is about to expire, and when the cloud answers 401.
 
-- this file imports openstacksdk (through module_utils/cloud.py) at the top. Ansible's
-  strategy loads the action class in ansible-playbook's own process before it forks the
-  worker of a task, so the import happens there once and every worker inherits it (0.3 s
-  per task otherwise);
-- a worker ends with its task, and so would its login: the keystone token (keystoneauth's
-  auth state: token, expiry, catalog) of each set of connection options is kept in a file
-  of Ansible's local temporary directory (``ansible-local-*``, mode 0700, made by
-  ansible-playbook and removed when it exits), mode 0600, named by a hash of the options
-  and the task's ``OS_*`` environment. The next task with the same options restores it
-  instead of logging in; keystoneauth logs in again when the token is about to expire,
-  and when the cloud answers 401.
+openstacksdk is still imported in each worker (0.3 s), not once in ansible-playbook's own
+process (Ansible loads the action class there before it forks): measured on site.yml, a
+parent holding openstacksdk made every worker of the play slower, the controllers' tasks
+too, by more than the import saved (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -53,11 +52,15 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
 
-# At the top on purpose: see "A playbook pays ..." above. Without openstacksdk the modules
-# report it themselves.
-from ansible_collections.octavia.lbaas.plugins.module_utils import cloud
-
 display = Display()
+CLOUD = "ansible_collections.octavia.lbaas.plugins.module_utils.cloud"
+
+
+def _cloud():
+    """module_utils/cloud.py, imported in the worker only: it imports openstacksdk, which
+    a task that runs as a module process must not pay for, nor ansible-playbook's process
+    (see above)."""
+    return importlib.import_module(CLOUD)
 
 SWITCH = "octavia_lbaas_direct_execution"
 PROFILE = "legacy"  # the serialization profile of every octavia.lbaas module
@@ -84,7 +87,7 @@ class AuthCache:
     PREFIX = "octavia-lbaas-auth-"
 
     def __init__(self, args, directory=None):
-        options = {name: args.get(name) for name in sorted(cloud.CONNECTION_SPEC)}
+        options = {name: args.get(name) for name in sorted(_cloud().CONNECTION_SPEC)}
         environment = {name: value for name, value in os.environ.items() if name.startswith("OS_")}
         key = json.dumps([options, environment], sort_keys=True, default=str)
         self.directory = directory or C.DEFAULT_LOCAL_TMP
@@ -192,6 +195,7 @@ class DirectExecutionAction(NormalAction):
         context = self._shared_loader_obj.module_loader.find_plugin_with_context(
             self._task.action, collection_list=self._task.collections)
         module = importlib.import_module(context.plugin_resolved_name)
+        cloud = _cloud()
 
         module_args = dict(self._task.args)
         self._update_module_args(context.resolved_fqcn, module_args, task_vars)
