@@ -53,6 +53,9 @@ from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
 
 display = Display()
+
+SWITCH = "octavia_lbaas_direct_execution"
+PROFILE = "legacy"  # the serialization profile of every octavia.lbaas module
 CLOUD = "ansible_collections.octavia.lbaas.plugins.module_utils.cloud"
 
 
@@ -61,9 +64,6 @@ def _cloud():
     a task that runs as a module process must not pay for, nor ansible-playbook's process
     (see above)."""
     return importlib.import_module(CLOUD)
-
-SWITCH = "octavia_lbaas_direct_execution"
-PROFILE = "legacy"  # the serialization profile of every octavia.lbaas module
 
 
 def _module_class(args, recorded):
