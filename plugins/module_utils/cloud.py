@@ -119,6 +119,9 @@ class CloudModule:
     # plugins/plugin_utils/direct_execution.py swaps in a subclass that takes its
     # parameters from the action and hands its result back (a task run in Ansible's worker)
     ansible_module_class = AnsibleModule
+    # ... and a cache of keystone tokens that the tasks of one ansible-playbook run share
+    # (restore(conn) before the first request, so one login serves every task)
+    auth_cache = None
 
     def __init__(self):
         spec = dict(CONNECTION_SPEC)
@@ -173,13 +176,17 @@ class CloudModule:
             if isinstance(cloud, dict):
                 merged = dict(cloud)
                 merged.update(kwargs)
-                return openstack.connect(**merged)
-            if cloud:
-                kwargs["cloud"] = cloud
-            return openstack.connect(**kwargs)
+                conn = openstack.connect(**merged)
+            else:
+                if cloud:
+                    kwargs["cloud"] = cloud
+                conn = openstack.connect(**kwargs)
         except sdk_exceptions.SDKException as exc:
             self.ansible.fail_json(msg="Could not connect to the cloud: %s" % exc)
-        return None  # unreachable
+            return None  # unreachable
+        if self.auth_cache is not None:
+            self.auth_cache.restore(conn)
+        return conn
 
     # -- the flow ----------------------------------------------------------------
     def validate(self):

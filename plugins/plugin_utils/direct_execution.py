@@ -1,10 +1,11 @@
 # Copyright: octavia.lbaas contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Run an octavia.lbaas load-balancer module inside Ansible's worker process.
+"""Run an octavia.lbaas cloud module inside Ansible's worker process.
 
-Those modules only talk HTTP to the cloud. When the task runs on the controller itself
-(connection ``local``, the controller's own Python, no become, no async), starting a module
-process costs more than most of their work: Ansible builds the AnsiballZ payload (0.2 s here), a new Python imports ansible's module utilities
+Those modules (the load-balancer modules, and the cloud-side modules the deployment roles
+call: all built on CloudModule) only talk HTTP to the cloud. When the task runs on the
+controller itself (connection ``local``, the controller's own Python, no become, no async),
+starting a module process costs more than most of their work: Ansible builds the AnsiballZ payload (0.2 s here), a new Python imports ansible's module utilities
 from a zip (0.25 s), plus three shell commands for the temporary directory. A per-LB
 playbook pays that for every task. Here the module's own code runs in the worker instead,
 through the same AnsibleModule (argument validation, check mode, diff, no_log), with the
@@ -15,17 +16,33 @@ path it took.
 
 Everything else, and any task where a variable sets ``octavia_lbaas_direct_execution:
 false``, runs the module the normal way.
+
+A playbook logs in to keystone once, not per task. A worker ends with its task, and so
+would its login: the keystone token (keystoneauth's auth state: token, expiry, catalog) of
+each set of connection options is kept in a file of Ansible's local temporary directory
+(``ansible-local-*``, mode 0700, made by ansible-playbook and removed when it exits), mode
+0600, named by a hash of the options and the task's ``OS_*`` environment. The next task
+with the same options restores it instead of logging in; keystoneauth logs in again when
+the token is about to expire, and when the cloud answers 401.
+
+openstacksdk is still imported in each worker (0.3 s), not once in ansible-playbook's own
+process (Ansible loads the action class there before it forks): measured on site.yml, a
+parent holding openstacksdk made every worker of the play slower, the controllers' tasks
+too, by more than the import saved (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import io
 import json
 import os
 import sys
+import tempfile
 
+from ansible import constants as C
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -39,6 +56,14 @@ display = Display()
 
 SWITCH = "octavia_lbaas_direct_execution"
 PROFILE = "legacy"  # the serialization profile of every octavia.lbaas module
+CLOUD = "ansible_collections.octavia.lbaas.plugins.module_utils.cloud"
+
+
+def _cloud():
+    """module_utils/cloud.py, imported in the worker only: it imports openstacksdk, which
+    a task that runs as a module process must not pay for, nor ansible-playbook's process
+    (see above)."""
+    return importlib.import_module(CLOUD)
 
 
 def _module_class(args, recorded):
@@ -53,6 +78,62 @@ def _module_class(args, recorded):
             recorded.append(o)
 
     return DirectExecutionModule
+
+
+class AuthCache:
+    """The keystone tokens of this ansible-playbook run, shared by its workers through
+    files in `directory` (one per set of connection options, see the top of this file)."""
+
+    PREFIX = "octavia-lbaas-auth-"
+
+    def __init__(self, args, directory=None):
+        options = {name: args.get(name) for name in sorted(_cloud().CONNECTION_SPEC)}
+        environment = {name: value for name, value in os.environ.items() if name.startswith("OS_")}
+        key = json.dumps([options, environment], sort_keys=True, default=str)
+        self.directory = directory or C.DEFAULT_LOCAL_TMP
+        self.path = os.path.join(self.directory, self.PREFIX + hashlib.sha256(key.encode()).hexdigest()[:32])
+        self.connections = []
+        self.restored = None
+
+    @staticmethod
+    def _plugin(conn):
+        auth = getattr(getattr(conn, "session", None), "auth", None)
+        return auth if hasattr(auth, "get_auth_state") and hasattr(auth, "set_auth_state") else None
+
+    def restore(self, conn):
+        """Give a new connection the token an earlier task kept, if any."""
+        self.connections.append(conn)
+        plugin = self._plugin(conn)
+        if plugin is None:
+            return
+        try:
+            with open(self.path, encoding="utf-8") as stream:
+                state = stream.read()
+            plugin.set_auth_state(state)
+            self.restored = state
+        except (OSError, ValueError, KeyError, TypeError):
+            self.restored = None  # none kept yet, or unreadable: the connection logs in
+
+    def save(self):
+        """Keep the token of this task's connection for the next tasks (when it changed)."""
+        for conn in self.connections:
+            plugin = self._plugin(conn)
+            try:
+                state = plugin.get_auth_state() if plugin is not None else None
+            except Exception:  # pylint: disable=broad-except
+                state = None  # a plugin without a token to keep
+            if not state or state == self.restored or not os.path.isdir(self.directory):
+                continue
+            temporary = None
+            try:
+                descriptor, temporary = tempfile.mkstemp(prefix=self.PREFIX, dir=self.directory)
+                with os.fdopen(descriptor, "w", encoding="utf-8") as stream:  # mkstemp: mode 0600
+                    stream.write(state)
+                os.replace(temporary, self.path)
+            except OSError:
+                if temporary:  # the next task logs in again
+                    with contextlib.suppress(OSError):
+                        os.unlink(temporary)
 
 
 @contextlib.contextmanager
@@ -70,8 +151,8 @@ def _environ(changes):
 
 
 class DirectExecutionAction(NormalAction):
-    """The action of every octavia.lbaas load-balancer module (plugins/action/*.py): a
-    module process is ansible.builtin.normal's run, unchanged."""
+    """The action of every octavia.lbaas cloud module (plugins/action/*.py): a module
+    process is ansible.builtin.normal's run, unchanged."""
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -113,10 +194,8 @@ class DirectExecutionAction(NormalAction):
     def _run_direct(self, task_vars):
         context = self._shared_loader_obj.module_loader.find_plugin_with_context(
             self._task.action, collection_list=self._task.collections)
-        # imported here, not at the top: cloud imports openstacksdk, which a task that runs
-        # as a module process must not pay for in the worker
         module = importlib.import_module(context.plugin_resolved_name)
-        cloud = importlib.import_module("ansible_collections.octavia.lbaas.plugins.module_utils.cloud")
+        cloud = _cloud()
 
         module_args = dict(self._task.args)
         self._update_module_args(context.resolved_fqcn, module_args, task_vars)
@@ -131,17 +210,21 @@ class DirectExecutionAction(NormalAction):
 
         recorded = []
         captured = io.StringIO()
-        previous = cloud.CloudModule.ansible_module_class
+        previous = cloud.CloudModule.ansible_module_class, cloud.CloudModule.auth_cache
         cloud.CloudModule.ansible_module_class = _module_class(args, recorded)
         try:
             # openstacksdk and keystoneauth may print (warnings); a module process's output
             # would not reach the terminal either
             with _environ(environment), contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-                module.main()
+                cloud.CloudModule.auth_cache = auth_cache = AuthCache(args)
+                try:
+                    module.main()
+                finally:
+                    auth_cache.save()
         except SystemExit:
             pass  # exit_json / fail_json
         finally:
-            cloud.CloudModule.ansible_module_class = previous
+            cloud.CloudModule.ansible_module_class, cloud.CloudModule.auth_cache = previous
 
         if not recorded:
             return {"failed": True, "msg": "%s returned no result" % context.resolved_fqcn,

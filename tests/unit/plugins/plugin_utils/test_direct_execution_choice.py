@@ -74,13 +74,31 @@ def test_an_ansible_core_without_the_result_hook_gets_a_module_process(monkeypat
 
 
 def test_every_load_balancer_module_has_the_action():
-    """The thirteen load-balancer modules, and only modules built on CloudModule."""
+    """The thirteen load-balancer modules, the cloud-side modules the deployment roles
+    call, and only modules built on CloudModule (the action swaps its AnsibleModule)."""
     import pathlib
     root = pathlib.Path(direct_execution.__file__).parents[1]
     actions = sorted(p.stem for p in (root / "action").glob("*.py"))
     assert actions == sorted(["loadbalancer", "listener", "pool", "member", "health_monitor", "l7policy", "l7rule",
                               "loadbalancer_info", "listener_info", "pool_info", "member_info",
-                              "health_monitor_info", "l7policy_info"])
+                              "health_monitor_info", "l7policy_info"] + CLOUD_SIDE)
     for name in actions:
-        assert (root / "modules" / f"{name}.py").exists()
-        assert "ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module" in (root / "modules" / f"{name}.py").read_text()
+        source = (root / "modules" / f"{name}.py").read_text()
+        engine = "ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module" in source
+        assert engine or (name in CLOUD_SIDE and "(CloudModule):" in source), name
+
+
+# the modules of the deployment roles (playbooks/site.yml) that talk to the cloud
+CLOUD_SIDE = ["keypair", "amphora_flavor", "amphora_image", "mgmt_network", "security_group",
+              "health_manager_port", "health_manager_port_info", "service_identity"]
+
+
+def test_every_cloud_module_of_the_deployment_roles_has_the_action():
+    import pathlib
+    import re
+    root = pathlib.Path(direct_execution.__file__).parents[1]
+    called = set()
+    for path in (root.parent / "roles").glob("*/tasks/*.yml"):
+        called |= set(re.findall(r"^\s*-?\s*octavia\.lbaas\.([a-z_]+):\s*$", path.read_text(), re.M))
+    cloud_side = {name for name in called if "(CloudModule):" in (root / "modules" / f"{name}.py").read_text()}
+    assert sorted(cloud_side) == sorted(CLOUD_SIDE)
