@@ -1,4 +1,4 @@
-"""Write the DOCUMENTATION blocks of the load-balancer modules: short_description, description,
+"""Write the DOCUMENTATION blocks of the load-balancer and catalog modules: short_description, description,
 author and the doc fragments. Their options are not in the block: the fragment
 octavia.lbaas.lb_options.<MODULE> renders them from the argument spec and the engine's field
 docs (plugins/plugin_utils/lbaas_docs.py) whenever Ansible reads the docs, so they cannot drift.
@@ -117,6 +117,64 @@ HEADERS = {
         description=["Lists L7 policies with their rules, of one listener or of the project. "
                      "Never fails when nothing matches."],
         info=True),
+    "flavor_profile": dict(
+        short="Manage an Octavia flavor profile",
+        description=[
+            "Creates, updates or deletes a flavor profile (admin API): the provider settings a flavor applies, found by "
+            "O(name).",
+            "O(flavor_data) is a dict, compared as a dict with what Octavia has, and sent as the JSON string the API "
+            "takes. Before any write the task checks that the provider is enabled and that every key of O(flavor_data) "
+            "is one of the provider's flavor capabilities (see M(octavia.lbaas.provider_info)).",
+            "Octavia refuses to change O(provider_name) or O(flavor_data), or to delete the profile, while a flavor "
+            "uses it; the task fails before any write, naming the flavors.",
+        ],
+        wait=False),
+    "flavor": dict(
+        short="Manage an Octavia flavor",
+        description=[
+            "Creates, updates or deletes a flavor (admin API), found by O(name): what users pick as a load balancer's "
+            "C(flavor).",
+            "O(description) and O(enabled) are updated in place; Octavia cannot change a flavor's "
+            "O(flavor_profile): the task fails before any write (make a new flavor).",
+        ],
+        wait=False),
+    "availability_zone_profile": dict(
+        short="Manage an Octavia availability zone profile",
+        description=[
+            "Creates, updates or deletes an availability zone profile (admin API): the provider settings an "
+            "availability zone applies, found by O(name).",
+            "O(availability_zone_data) is a dict, compared as a dict and sent as the JSON string the API takes. "
+            "Before any write the task checks that the provider is enabled and that every key is one of the "
+            "provider's availability zone capabilities (see M(octavia.lbaas.provider_info)).",
+            "Octavia refuses to change O(provider_name) or O(availability_zone_data), or to delete the profile, while "
+            "an availability zone uses it; the task fails before any write, naming them.",
+        ],
+        wait=False),
+    "availability_zone": dict(
+        short="Manage an Octavia availability zone",
+        description=[
+            "Creates, updates or deletes an availability zone (admin API), found by O(name) (Octavia's key for it: "
+            "an availability zone has no ID, and its name cannot change).",
+            "O(description) and O(enabled) are updated in place; Octavia cannot change its "
+            "O(availability_zone_profile): the task fails before any write.",
+        ],
+        wait=False),
+    "quota": dict(
+        short="Manage the load-balancer quota of a project",
+        description=[
+            "Sets the limits of a project (admin API): how many load balancers, listeners, pools, members, health "
+            "monitors, L7 policies and rules it may have; C(-1) means unlimited.",
+            "Limits are compared with the ones in effect (Octavia's defaults where the project has none of its "
+            "own): a limit already in effect is no write. Limits the task does not give stay as they are.",
+            "O(state=absent) resets every limit of the project to Octavia's defaults; it is no write when the "
+            "project has no limit of its own.",
+        ],
+        wait=False),
+    "provider_info": dict(
+        short="Read Octavia's provider drivers and their capabilities",
+        description=["Lists the enabled provider drivers; with O(provider), also the keys a flavor profile and an "
+                     "availability zone profile for it may set. Never fails when nothing matches."],
+        info=True),
 }
 
 
@@ -132,7 +190,11 @@ def documentation(name):
             lines += item("  ", text)
     lines.append("author: %s" % AUTHOR)
     fragments = ["octavia.lbaas.cloud"]
-    fragments += ["octavia.lbaas.lb_attributes.INFO"] if info else ["octavia.lbaas.cloud.WAIT", "octavia.lbaas.lb_attributes"]
+    if info:
+        fragments.append("octavia.lbaas.lb_attributes.INFO")
+    else:
+        # the catalog objects (flavors, quotas, ...) have no provisioning status: nothing to wait for
+        fragments += (["octavia.lbaas.cloud.WAIT"] if head.get("wait", True) else []) + ["octavia.lbaas.lb_attributes"]
     fragments.append("octavia.lbaas.lb_options.%s" % name.upper())
     lines.append("extends_documentation_fragment: [%s]" % ", ".join(fragments))
     return "\n".join(lines) + "\n"

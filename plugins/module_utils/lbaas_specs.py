@@ -1,7 +1,8 @@
 # Copyright: octavia.lbaas contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """The Octavia object types, each declared once as a `Spec` of `Field`s (load balancer,
-listener, pool, member, health monitor, L7 policy, L7 rule), the module argument specs
+listener, pool, member, health monitor, L7 policy, L7 rule; and the operator's catalog:
+flavor profile, flavor, availability zone profile, availability zone, quota), the module argument specs
 built from them (`object_options()` and the nested tree options), and each type's
 natural key and label."""
 
@@ -233,7 +234,93 @@ L7RULE = Spec(
     key_doc="type, compare_type, rule_key and value in its policy",
 )
 
-SPECS = {s.kind: s for s in (LOADBALANCER, LISTENER, POOL, MEMBER, HEALTH_MONITOR, L7POLICY, L7RULE)}
+# The operator's catalog (admin API): objects outside any load balancer, found by name
+# (a flavor's or an availability zone's name is unique; a profile's is not, the module
+# refuses an ambiguous one). Octavia 19's types (octavia/api/v2/types/flavors.py,
+# flavor_profile.py, availability_zones.py, availability_zone_profile.py, quotas.py) say
+# what a PUT takes: a flavor's profile and an availability zone's profile are not in it.
+PROFILE_DATA_MAX = 4096
+
+FLAVOR_PROFILE = Spec(
+    "flavor_profile", "flavor profile", "flavorprofile", "flavorprofiles", "/lbaas/flavorprofiles",
+    [
+        Field("name", required=True, updatable=False, nonempty=True,
+              doc="Name of the flavor profile; it identifies the profile (a name two profiles share is refused)."),
+        Field("provider_name", create_required=True, nonempty=True,
+              doc="Provider driver the profile is for, for example C(amphora). Octavia refuses to change it "
+                  "while a flavor uses the profile."),
+        Field("flavor_data", "dict", as_json=True, create_required=True, max_length=PROFILE_DATA_MAX,
+              doc="The provider's flavor settings, for example C({loadbalancer_topology: ACTIVE_STANDBY}) for the "
+                  "amphora provider (M(octavia.lbaas.provider_info) lists them). Compared as a dict and sent as "
+                  "the JSON string Octavia stores (at most 4096 characters). Octavia refuses to change it while "
+                  "a flavor uses the profile."),
+    ],
+    key_doc="name",
+)
+
+FLAVOR = Spec(
+    "flavor", "flavor", "flavor", "flavors", "/lbaas/flavors",
+    [
+        Field("name", required=True, updatable=False, nonempty=True,
+              doc="Name of the flavor (unique in Octavia); users give it as a load balancer's C(flavor)."),
+        Field("description", default="", doc="Description of the flavor, shown to users."),
+        Field("flavor_profile", api="flavor_profile_id", create_required=True, updatable=False,
+              doc="Flavor profile (name or ID) the flavor applies."),
+        Field("enabled", "bool", default=True, doc="Whether new load balancers may use the flavor."),
+    ],
+    key_doc="name",
+)
+
+AVAILABILITY_ZONE_PROFILE = Spec(
+    "availability_zone_profile", "availability zone profile", "availability_zone_profile",
+    "availability_zone_profiles", "/lbaas/availabilityzoneprofiles",
+    [
+        Field("name", required=True, updatable=False, nonempty=True,
+              doc="Name of the availability zone profile; it identifies the profile (a name two profiles share "
+                  "is refused)."),
+        Field("provider_name", create_required=True, nonempty=True,
+              doc="Provider driver the profile is for, for example C(amphora). Octavia refuses to change it "
+                  "while an availability zone uses the profile."),
+        Field("availability_zone_data", "dict", as_json=True, create_required=True, max_length=PROFILE_DATA_MAX,
+              doc="The provider's availability zone settings, for example C({compute_zone: az1}) for the amphora "
+                  "provider (M(octavia.lbaas.provider_info) lists them). Compared as a dict and sent as the JSON "
+                  "string Octavia stores (at most 4096 characters). Octavia refuses to change it while an "
+                  "availability zone uses the profile."),
+    ],
+    key_doc="name",
+)
+
+AVAILABILITY_ZONE = Spec(
+    "availability_zone", "availability zone", "availability_zone", "availability_zones", "/lbaas/availabilityzones",
+    [
+        Field("name", required=True, updatable=False, nonempty=True,
+              doc="Name of the availability zone (Octavia's key for it: it has no ID); users give it as a load "
+                  "balancer's C(availability_zone)."),
+        Field("description", default="", doc="Description of the availability zone, shown to users."),
+        Field("availability_zone_profile", api="availability_zone_profile_id", create_required=True, updatable=False,
+              doc="Availability zone profile (name or ID) the zone applies."),
+        Field("enabled", "bool", default=True, doc="Whether new load balancers may use the availability zone."),
+    ],
+    key_doc="name",
+)
+
+# Octavia's quota limits: -1 (unlimited) .. 2000000000 (octavia/common/constants.py MIN_QUOTA, MAX_QUOTA).
+QUOTA_MIN, QUOTA_MAX = -1, 2000000000
+QUOTA_LIMITS = ("loadbalancer", "listener", "pool", "member", "healthmonitor", "l7policy", "l7rule")
+_QUOTA_WHAT = {"loadbalancer": "load balancers", "listener": "listeners", "pool": "pools", "member": "members",
+               "healthmonitor": "health monitors", "l7policy": "L7 policies", "l7rule": "L7 rules"}
+
+QUOTA = Spec(
+    "quota", "quota", "quota", "quotas", "/lbaas/quotas",
+    [Field(name, "int", minimum=QUOTA_MIN, maximum=QUOTA_MAX,
+           doc="How many %s the project may have; C(-1) means unlimited." % _QUOTA_WHAT[name])
+     for name in QUOTA_LIMITS],
+    key_doc="project",
+)
+
+CATALOG = (FLAVOR_PROFILE, FLAVOR, AVAILABILITY_ZONE_PROFILE, AVAILABILITY_ZONE, QUOTA)
+
+SPECS = {s.kind: s for s in (LOADBALANCER, LISTENER, POOL, MEMBER, HEALTH_MONITOR, L7POLICY, L7RULE) + CATALOG}
 
 
 # ---------------------------------------------------------------------------------------
