@@ -1,0 +1,449 @@
+"""The catalog modules (flavor_profile, flavor, availability_zone_profile,
+availability_zone, quota, provider_info) against the real Octavia of the test cloud.
+
+Each object is created, left alone on a re-run, changed in check mode (with --diff), changed
+for real and deleted; a bad input per option family fails before any write; what Octavia
+refuses (a profile in use, a flavor or zone a load balancer uses, a flavor's profile) fails
+naming it, before any write. Octavia's own request log (octavia_api_log) counts the writes.
+Everything is named after one random prefix (a project of its own for the quota) and removed
+at the end, also when a test fails. The tests run in file order and build on each other."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from octavia_api_log import Window
+from playbook import ROOT, run_playbook
+
+PLAYBOOKS = ROOT / "tests" / "integration" / "playbooks"
+OBJECTS = PLAYBOOKS / "api_objects.yml"
+BAD = PLAYBOOKS / "api_objects_bad.yml"
+
+SINGLE = {"loadbalancer_topology": "SINGLE"}
+ACTIVE_STANDBY = {"loadbalancer_topology": "ACTIVE_STANDBY"}
+# validated by the compute and volume drivers (no-op on the test bed: any name; Nova's own zone is "nova")
+ZONE = {"compute_zone": "nova"}
+ZONE_2 = {"compute_zone": "nova", "volume_zone": "nova"}
+
+
+class World:
+    """Names, IDs and the cloud, shared by the tests of this file."""
+
+    def __init__(self, cloud, cloud_name):
+        self.cloud = cloud
+        self.cloud_name = cloud_name
+        self.prefix = f"lbaas-api-{uuid.uuid4().hex[:8]}"
+        self.fp = f"{self.prefix}-fp"
+        self.fp2 = f"{self.prefix}-fp2"
+        self.flavor = f"{self.prefix}-flavor"
+        self.azp = f"{self.prefix}-azp"
+        self.azp2 = f"{self.prefix}-azp2"
+        self.az = f"{self.prefix}-az"
+        self.project = None
+        self.network = self.subnet = None
+        self.lb_id = None
+
+    # -- reading Octavia ------------------------------------------------------------------------
+    def get(self, path):
+        resp = self.cloud.load_balancer.get(path)
+        return resp.json() if resp.status_code == 200 else None
+
+    def listing(self, path, key):
+        return (self.get(path) or {}).get(key) or []
+
+    def profiles(self):
+        return [p for p in self.listing("/lbaas/flavorprofiles", "flavorprofiles") if p["name"].startswith(self.prefix)]
+
+    def az_profiles(self):
+        return [p for p in self.listing("/lbaas/availabilityzoneprofiles", "availability_zone_profiles")
+                if p["name"].startswith(self.prefix)]
+
+    def flavors(self):
+        return [f for f in self.listing("/lbaas/flavors", "flavors") if f["name"].startswith(self.prefix)]
+
+    def zones(self):
+        return [z for z in self.listing("/lbaas/availabilityzones", "availability_zones") if z["name"].startswith(self.prefix)]
+
+    def one(self, items, name):
+        found = [i for i in items if i["name"] == name]
+        assert len(found) <= 1, found
+        return found[0] if found else None
+
+    def quota(self):
+        return self.get(f"/lbaas/quotas/{self.project.id}")["quota"]
+
+    def ids(self):
+        """Our objects' IDs and names (to tell our API requests from other tests')."""
+        found = {self.prefix, self.fp, self.fp2, self.flavor, self.azp, self.azp2, self.az}
+        if self.project is not None:
+            found |= {self.project.id, self.project.name}
+        found |= {o["id"] for o in self.profiles() + self.az_profiles() + self.flavors()}
+        if self.lb_id:
+            found.add(self.lb_id)
+        return found
+
+    # -- running the modules ----------------------------------------------------------------------
+    def extra(self, **more):
+        base = {"cloud_name": self.cloud_name}
+        base.update(more)
+        return base
+
+    def play(self, check=False, diff=False, **tasks):
+        """Run api_objects.yml with the given tasks (fp=..., flavor=..., ...); returns
+        (run, window, results by task name)."""
+        for attempt in range(3):
+            with Window(self.ids) as window:
+                run = run_playbook(OBJECTS, extra_vars=self.extra(**tasks), check=check, diff=diff)
+            failures = run.failed_messages()
+            transient = failures and all("Could not connect to the cloud" in f or "HTTP 401" in f for f in failures)
+            if not transient or attempt == 2:
+                break
+            time.sleep(10)
+        results = {item["task"]["name"]: item["hosts"]["localhost"] for play in run.plays for item in play["tasks"]}
+        return run, window, results
+
+
+def assert_ok(run):
+    assert run.rc == 0, run.failed_messages() or run.stderr[-3000:]
+
+
+def paths(requests):
+    """Requests without IDs: PUT /v2.0/lbaas/flavorprofiles/<id>."""
+    out = []
+    for r in requests:
+        parts = ["<id>" if (len(p) == 36 and p.count("-") == 4) or (len(p) == 32 and p.isalnum()) else p
+                 for p in r.path.split("?")[0].split("/")]
+        out.append(f"{r.method} {'/'.join(parts)}")
+    return sorted(out)
+
+
+def cleanup(world):
+    """Delete whatever the tests left, in dependency order, each step on its own (one
+    failing does not keep the others from running)."""
+    cloud = world.cloud
+    api = cloud.load_balancer
+    steps = []
+    if world.lb_id:
+        steps.append(lambda: wait_lb_gone(cloud, world.lb_id))
+    steps += [lambda: [api.delete(f"/lbaas/availabilityzones/{z['name']}") for z in world.zones()],
+              lambda: [api.delete(f"/lbaas/flavors/{f['id']}") for f in world.flavors()],
+              lambda: [api.delete(f"/lbaas/availabilityzoneprofiles/{p['id']}") for p in world.az_profiles()],
+              lambda: [api.delete(f"/lbaas/flavorprofiles/{p['id']}") for p in world.profiles()]]
+    if world.project is not None:
+        steps += [lambda: api.delete(f"/lbaas/quotas/{world.project.id}"),
+                  lambda: cloud.identity.delete_project(world.project, ignore_missing=True)]
+    if world.subnet is not None:
+        steps.append(lambda: cloud.network.delete_subnet(world.subnet, ignore_missing=True))
+    if world.network is not None:
+        steps.append(lambda: cloud.network.delete_network(world.network, ignore_missing=True))
+    problems = []
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:  # pylint: disable=broad-except  # report it and go on with the next step
+            problems.append(repr(exc))
+    return problems
+
+
+def wait_lb_gone(cloud, lb_id, timeout=180):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        lb = cloud.load_balancer.find_load_balancer(lb_id, ignore_missing=True)
+        if lb is None or lb.provisioning_status == "DELETED":
+            return
+        if not lb.provisioning_status.startswith("PENDING_"):
+            cloud.load_balancer.delete_load_balancer(lb_id, cascade=True, ignore_missing=True)
+        time.sleep(1)
+    raise AssertionError(f"load balancer {lb_id} still there after {timeout} s")
+
+
+def wait_lb_active(cloud, lb_id, timeout=300):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        lb = cloud.load_balancer.get_load_balancer(lb_id)
+        if lb.provisioning_status == "ACTIVE":
+            return lb
+        assert lb.provisioning_status != "ERROR", lb
+        time.sleep(1)
+    raise AssertionError(f"load balancer {lb_id} not ACTIVE after {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def world(cloud, testbed_facts):
+    w = World(cloud, testbed_facts["testbed_cloud_name"])
+    try:
+        w.project = cloud.identity.create_project(name=f"{w.prefix}-project", domain_id="default",
+                                                  description="octavia.lbaas quota test")
+        w.network = cloud.network.create_network(name=f"{w.prefix}-net")
+        w.subnet = cloud.network.create_subnet(name=f"{w.prefix}-vip", network_id=w.network.id, ip_version=4,
+                                               cidr="10.252.0.0/24")
+        yield w
+    finally:
+        problems = cleanup(w)
+        assert not w.profiles() and not w.az_profiles() and not w.flavors() and not w.zones(), \
+            f"left behind: {w.profiles() + w.az_profiles() + w.flavors() + w.zones()} ({problems})"
+
+
+# -- 1. providers ---------------------------------------------------------------------------------------
+def test_provider_info_lists_the_amphora_provider_and_its_capabilities(world):
+    run, window, results = world.play(provider={})
+    assert_ok(run)
+    names = [p["name"] for p in results["Provider info"]["providers"]]
+    assert "amphora" in names
+    run, window, results = world.play(provider={"provider": "amphora"})
+    assert_ok(run)
+    (amphora,) = results["Provider info"]["providers"]
+    assert {"loadbalancer_topology", "compute_flavor"} <= {c["name"] for c in amphora["flavor_capabilities"]}
+    assert {"compute_zone", "management_network"} <= {c["name"] for c in amphora["availability_zone_capabilities"]}
+    assert results["Provider info"]["changed"] is False and window.writes == []
+    run, _window, results = world.play(provider={"provider": f"{world.prefix}-none"})
+    assert_ok(run)
+    assert results["Provider info"]["providers"] == []
+
+
+# -- 2. flavor profiles -------------------------------------------------------------------------------------
+def test_flavor_profile_create_noop_check_update(world):
+    fp = {"name": world.fp, "provider_name": "amphora", "flavor_data": ACTIVE_STANDBY}
+    run, window, results = world.play(fp=fp)
+    assert_ok(run)
+    result = results["Flavor profile"]
+    assert result["changed"] is True and result["api_calls"]["writes"] == 1
+    assert paths(window.writes) == ["POST /v2.0/lbaas/flavorprofiles"], window.show(window.writes)
+    have = world.one(world.profiles(), world.fp)
+    assert have["id"] == result["id"] and have["provider_name"] == "amphora"
+    assert json.loads(have["flavor_data"]) == ACTIVE_STANDBY
+
+    run, window, results = world.play(fp=fp)
+    assert_ok(run)
+    assert results["Flavor profile"]["changed"] is False and results["Flavor profile"]["api_calls"]["writes"] == 0
+    assert window.writes == [], window.show(window.writes)
+
+    changed = dict(fp, flavor_data=SINGLE)
+    run, window, results = world.play(fp=changed, check=True, diff=True)
+    assert_ok(run)
+    result = results["Flavor profile"]
+    assert result["changed"] is True and window.writes == []
+    assert result["diff"]["before"]["flavor_data"] == ACTIVE_STANDBY and result["diff"]["after"]["flavor_data"] == SINGLE
+    assert json.loads(world.one(world.profiles(), world.fp)["flavor_data"]) == ACTIVE_STANDBY
+
+    run, window, results = world.play(fp=changed)
+    assert_ok(run)
+    assert results["Flavor profile"]["actions"] == [f"update flavor profile {world.fp} (flavor_data)"]
+    assert paths(window.writes) == ["PUT /v2.0/lbaas/flavorprofiles/<id>"], window.show(window.writes)
+    assert json.loads(world.one(world.profiles(), world.fp)["flavor_data"]) == SINGLE
+
+    # a second profile, for the refusals below (another profile for an existing flavor)
+    run, _window, _results = world.play(fp={"name": world.fp2, "provider_name": "amphora", "flavor_data": ACTIVE_STANDBY})
+    assert_ok(run)
+
+
+# -- 3. flavors ---------------------------------------------------------------------------------------------------
+def test_flavor_create_noop_check_update(world):
+    fp_id = world.one(world.profiles(), world.fp)["id"]
+    flavor = {"name": world.flavor, "description": "one amphora", "flavor_profile": world.fp}
+    run, window, results = world.play(flavor=flavor)
+    assert_ok(run)
+    assert results["Flavor"]["changed"] is True
+    assert paths(window.writes) == ["POST /v2.0/lbaas/flavors"], window.show(window.writes)
+    have = world.one(world.flavors(), world.flavor)
+    assert (have["flavor_profile_id"], have["description"], have["enabled"]) == (fp_id, "one amphora", True)
+
+    run, window, results = world.play(flavor=dict(flavor, flavor_profile=fp_id))       # the profile by ID
+    assert_ok(run)
+    assert results["Flavor"]["changed"] is False and window.writes == [], window.show(window.writes)
+
+    update = {"name": world.flavor, "description": "SINGLE topology", "enabled": False}
+    run, window, results = world.play(flavor=update, check=True, diff=True)
+    assert_ok(run)
+    assert results["Flavor"]["changed"] is True and window.writes == []
+    assert results["Flavor"]["diff"]["after"]["enabled"] is False
+    assert world.one(world.flavors(), world.flavor)["enabled"] is True
+
+    run, window, results = world.play(flavor=update)
+    assert_ok(run)
+    assert paths(window.writes) == ["PUT /v2.0/lbaas/flavors/<id>"], window.show(window.writes)
+    have = world.one(world.flavors(), world.flavor)
+    assert (have["description"], have["enabled"]) == ("SINGLE topology", False)
+
+    run, window, results = world.play(flavor={"name": world.flavor, "enabled": True})
+    assert_ok(run)
+    assert world.one(world.flavors(), world.flavor)["enabled"] is True
+
+
+# -- 4. availability zones and their profiles ----------------------------------------------------------------------------
+def test_availability_zone_profile_and_zone_create_noop_check_update(world):
+    azp = {"name": world.azp, "provider_name": "amphora", "availability_zone_data": ZONE}
+    run, window, results = world.play(azp=azp)
+    assert_ok(run)
+    assert results["Availability zone profile"]["changed"] is True
+    assert paths(window.writes) == ["POST /v2.0/lbaas/availabilityzoneprofiles"], window.show(window.writes)
+    assert json.loads(world.one(world.az_profiles(), world.azp)["availability_zone_data"]) == ZONE
+
+    run, window, results = world.play(azp=azp)
+    assert_ok(run)
+    assert results["Availability zone profile"]["changed"] is False and window.writes == []
+
+    run, window, results = world.play(azp=dict(azp, availability_zone_data=ZONE_2), check=True, diff=True)
+    assert_ok(run)
+    assert results["Availability zone profile"]["changed"] is True and window.writes == []
+    run, window, results = world.play(azp=dict(azp, availability_zone_data=ZONE_2))
+    assert_ok(run)
+    assert paths(window.writes) == ["PUT /v2.0/lbaas/availabilityzoneprofiles/<id>"], window.show(window.writes)
+    assert json.loads(world.one(world.az_profiles(), world.azp)["availability_zone_data"]) == ZONE_2
+    run, _window, _results = world.play(azp={"name": world.azp2, "provider_name": "amphora",
+                                             "availability_zone_data": ZONE})
+    assert_ok(run)
+
+    az = {"name": world.az, "description": "rack 1", "availability_zone_profile": world.azp}
+    run, window, results = world.play(az=az)
+    assert_ok(run)
+    assert results["Availability zone"]["changed"] is True
+    assert paths(window.writes) == ["POST /v2.0/lbaas/availabilityzones"], window.show(window.writes)
+    have = world.one(world.zones(), world.az)
+    assert have["availability_zone_profile_id"] == world.one(world.az_profiles(), world.azp)["id"]
+
+    run, window, results = world.play(az=az)
+    assert_ok(run)
+    assert results["Availability zone"]["changed"] is False and window.writes == []
+
+    update = {"name": world.az, "description": "rack one", "enabled": False}
+    run, window, results = world.play(az=update, check=True, diff=True)
+    assert_ok(run)
+    assert results["Availability zone"]["changed"] is True and window.writes == []
+    assert results["Availability zone"]["diff"]["before"]["description"] == "rack 1"
+    run, window, results = world.play(az=update)
+    assert_ok(run)
+    assert [f"{r.method} {r.path}" for r in window.writes] == [f"PUT /v2.0/lbaas/availabilityzones/{world.az}"]
+    have = world.one(world.zones(), world.az)
+    assert (have["description"], have["enabled"]) == ("rack one", False)
+    run, _window, _results = world.play(az={"name": world.az, "enabled": True})
+    assert_ok(run)
+
+
+# -- 5. quotas ------------------------------------------------------------------------------------------------------------------------
+def test_quota_set_noop_check_and_reset(world):
+    defaults = world.get(f"/lbaas/quotas/{world.project.id}/default")["quota"]
+    limits = {"project": world.project.name, "loadbalancer": 5, "member": 50, "l7rule": -1}
+    run, window, results = world.play(quota=limits, diff=True)
+    assert_ok(run)
+    result = results["Quota"]
+    assert result["changed"] is True and result["project_id"] == world.project.id
+    assert paths(window.writes) == ["PUT /v2.0/lbaas/quotas/<id>"], window.show(window.writes)
+    have = world.quota()
+    assert (have["loadbalancer"], have["member"]) == (5, 50)
+    assert result["quota"]["loadbalancer"] == 5 and result["diff"]["before"]["loadbalancer"] == defaults["loadbalancer"]
+
+    run, window, results = world.play(quota=dict(limits, project=world.project.id))        # the project by ID
+    assert_ok(run)
+    assert results["Quota"]["changed"] is False and window.writes == [], window.show(window.writes)
+
+    reset = {"project": world.project.name, "state": "absent"}
+    run, window, results = world.play(quota=reset, check=True, diff=True)
+    assert_ok(run)
+    assert results["Quota"]["changed"] is True and window.writes == []
+    assert results["Quota"]["diff"]["after"]["loadbalancer"] == defaults["loadbalancer"]
+    assert world.quota()["loadbalancer"] == 5
+
+    run, window, results = world.play(quota=reset)
+    assert_ok(run)
+    assert paths(window.writes) == ["DELETE /v2.0/lbaas/quotas/<id>"], window.show(window.writes)
+    have = world.quota()
+    assert all(have[name] == defaults[name] for name in ("loadbalancer", "member", "pool", "l7rule"))
+
+    run, window, results = world.play(quota=reset)
+    assert_ok(run)
+    assert results["Quota"]["changed"] is False and window.writes == [], window.show(window.writes)
+
+
+# -- 6. bad input and refusals --------------------------------------------------------------------------------------------------------------
+BAD_INPUTS = {
+    "01": "flavor_data: topology not among the flavor capabilities of provider amphora",
+    "02": "provider_name: provider no-such-provider is not enabled in Octavia",
+    "03": "flavor_data",
+    "04": "flavor_data is required to create flavor profile {prefix}-bad-04",
+    "05": "flavor_data: is 5021 characters long as JSON; Octavia takes at most 4096",
+    "06": "flavor_profile: flavor profile {prefix}-nowhere not found",
+    "07": "Cannot change flavor_profile of flavor {flavor}",
+    "08": "enabled",
+    "09": "availability_zone_data: zone not among the availability zone capabilities of provider amphora",
+    "10": "availability_zone_profile: availability zone profile {prefix}-nowhere not found",
+    "11": "name: is 274 characters long; Octavia takes at most 255",
+    "12": "loadbalancer: -2 is out of range -1..2000000000",
+    "13": "Give at least one limit",
+    "14": "pool: state absent resets every limit of the project",
+    "15": "project: {prefix}-nobody not found",
+    "16": "Cannot change flavor_data of flavor profile {fp}: 1 flavor uses it ({flavor})",
+    "17": "Cannot delete flavor profile {fp}: 1 flavor uses it ({flavor})",
+    "18": "Cannot change availability_zone_data of availability zone profile {azp}: 1 availability zone uses it ({az})",
+    "19": "Cannot change availability_zone_profile of availability zone {az}",
+}
+
+
+def test_bad_inputs_fail_naming_the_option_and_write_nothing(world):
+    before = (world.profiles(), world.flavors(), world.az_profiles(), world.zones(), world.quota())
+    with Window(world.ids) as window:
+        run = run_playbook(BAD, extra_vars=world.extra(prefix=world.prefix, fp_name=world.fp, other_fp_name=world.fp2,
+                                                       flavor_name=world.flavor, azp_name=world.azp,
+                                                       other_azp_name=world.azp2, az_name=world.az,
+                                                       project_name=world.project.name))
+    results = {item["task"]["name"].split()[1]: item["hosts"]["localhost"] for play in run.plays for item in play["tasks"]}
+    assert sorted(results) == sorted(BAD_INPUTS)
+    for case, words in BAD_INPUTS.items():
+        words = words.format(prefix=world.prefix, fp=world.fp, flavor=world.flavor, azp=world.azp, az=world.az)
+        result = results[case]
+        assert result.get("failed") is True, (case, result)
+        assert words in result["msg"], (case, result["msg"])
+        assert result.get("api_calls", {}).get("writes", 0) == 0, case
+        assert result.get("changed") is not True, (case, result)
+    assert window.writes == [], window.show(window.writes)
+    assert (world.profiles(), world.flavors(), world.az_profiles(), world.zones(), world.quota()) == before
+
+
+def test_a_flavor_and_a_zone_a_load_balancer_uses_are_not_deleted(world):
+    flavor_id = world.one(world.flavors(), world.flavor)["id"]
+    lb = world.cloud.load_balancer.create_load_balancer(name=f"{world.prefix}-lb", vip_subnet_id=world.subnet.id,
+                                                        flavor_id=flavor_id, availability_zone=world.az)
+    world.lb_id = lb.id
+    wait_lb_active(world.cloud, lb.id)
+    run, window, results = world.play(flavor={"name": world.flavor, "state": "absent"},
+                                      az={"name": world.az, "state": "absent"})
+    assert run.rc != 0
+    assert f"Cannot delete flavor {world.flavor}: 1 load balancer uses it ({world.prefix}-lb)" in results["Flavor"]["msg"]
+    assert window.writes == [], window.show(window.writes)
+    # the play stops at the first failure: the zone on its own
+    run, window, results = world.play(az={"name": world.az, "state": "absent"})
+    assert run.rc != 0
+    assert f"Cannot delete availability zone {world.az}: 1 load balancer uses it" in results["Availability zone"]["msg"]
+    assert window.writes == [], window.show(window.writes)
+    wait_lb_gone(world.cloud, lb.id)
+    world.lb_id = None
+
+
+# -- 7. delete -------------------------------------------------------------------------------------------------------------------------------------
+def test_delete_everything_then_nothing_to_delete(world):
+    gone = {"az": {"name": world.az, "state": "absent"}, "flavor": {"name": world.flavor, "state": "absent"}}
+    run, window, results = world.play(check=True, **gone)
+    assert_ok(run)
+    assert results["Availability zone"]["changed"] is True and results["Flavor"]["changed"] is True
+    assert window.writes == [] and world.one(world.flavors(), world.flavor)
+    run, window, results = world.play(diff=True, **gone)
+    assert_ok(run)
+    assert paths(window.writes) == ["DELETE /v2.0/lbaas/availabilityzones/" + world.az, "DELETE /v2.0/lbaas/flavors/<id>"], \
+        window.show(window.writes)
+    assert results["Flavor"]["diff"]["after"] == {}
+    profiles = {"fp": {"name": world.fp, "state": "absent"}, "azp": {"name": world.azp, "state": "absent"}}
+    run, window, results = world.play(**profiles)
+    assert_ok(run)
+    assert paths(window.writes) == ["DELETE /v2.0/lbaas/availabilityzoneprofiles/<id>", "DELETE /v2.0/lbaas/flavorprofiles/<id>"]
+    run, _window, _results = world.play(fp={"name": world.fp2, "state": "absent"}, azp={"name": world.azp2, "state": "absent"})
+    assert_ok(run)
+    assert not world.profiles() and not world.az_profiles() and not world.flavors() and not world.zones()
+    run, window, results = world.play(**gone, **profiles)
+    assert_ok(run)
+    assert not any(results[name]["changed"] for name in ("Flavor profile", "Flavor", "Availability zone profile",
+                                                           "Availability zone"))
+    assert window.writes == [], window.show(window.writes)
