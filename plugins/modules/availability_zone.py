@@ -52,7 +52,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import S
 class AvailabilityZoneModule(CatalogModule):
     kind = "availability_zone"
     argument_spec = dict(
-        **object_options("availability_zone"),
+        **object_options("availability_zone", required=("name",)),
         state=STATE_OPTION,
     )
 

@@ -56,7 +56,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import S
 class AvailabilityZoneProfileModule(CatalogModule):
     kind = "availability_zone_profile"
     argument_spec = dict(
-        **object_options("availability_zone_profile"),
+        **object_options("availability_zone_profile", required=("name",)),
         state=STATE_OPTION,
     )
 

@@ -57,7 +57,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import S
 class FlavorModule(CatalogModule):
     kind = "flavor"
     argument_spec = dict(
-        **object_options("flavor"),
+        **object_options("flavor", required=("name",)),
         state=STATE_OPTION,
     )
 

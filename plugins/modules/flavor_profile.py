@@ -57,7 +57,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import S
 class FlavorProfileModule(CatalogModule):
     kind = "flavor_profile"
     argument_spec = dict(
-        **object_options("flavor_profile"),
+        **object_options("flavor_profile", required=("name",)),
         state=STATE_OPTION,
     )
 

@@ -295,3 +295,9 @@ def test_check_mode_real_run_and_rerun(run_module, fake, module, args):
     again = run_module(module, args)
     assert not again["changed"] and again["api_calls"]["writes"] == 0 and fake.writes() == []
     assert not run_module(module, args, check=True)["changed"]
+
+
+@pytest.mark.parametrize("module", [flavor_profile, flavor, availability_zone_profile, availability_zone])
+def test_a_name_is_required_whatever_the_state(run_module, fake, module):
+    result = run_module(module, {"state": "absent"}, expect_fail=True)
+    assert "missing required arguments: name" in result["msg"] and fake.log == []
