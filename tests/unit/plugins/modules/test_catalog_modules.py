@@ -301,3 +301,12 @@ def test_check_mode_real_run_and_rerun(run_module, fake, module, args):
 def test_a_name_is_required_whatever_the_state(run_module, fake, module):
     result = run_module(module, {"state": "absent"}, expect_fail=True)
     assert "missing required arguments: name" in result["msg"] and fake.log == []
+
+
+def test_a_create_whose_answer_was_lost_is_not_made_twice(run_module, fake):
+    """503 after Octavia made the profile: the retry finds it by name instead of posting again."""
+    fake.inject.append(("POST", 503, "Service Unavailable", None, True))
+    result = run_module(flavor_profile, {"name": "ha", "provider_name": "amphora", "flavor_data": HA})
+    assert result["changed"] and len(fake.flavor_profiles) == 1
+    assert [w[0] for w in fake.writes()] == ["POST"]
+    assert result["id"] == next(iter(fake.flavor_profiles))
