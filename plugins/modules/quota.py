@@ -57,7 +57,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate impor
 
 def limits(quota):
     """Octavia's quota answer → the seven limits (option names)."""
-    return public({name: value for name, value in QUOTA.view(quota or {}).items()})
+    return public(QUOTA.view(quota or {}))
 
 
 class QuotaModule(LbaasModule):

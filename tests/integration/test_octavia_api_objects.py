@@ -144,8 +144,8 @@ def cleanup(world):
     for step in steps:
         try:
             step()
-        except Exception as exc:  # pylint: disable=broad-except  # report it and go on with the next step
-            problems.append(repr(exc))
+        except Exception as exc:  # pylint: disable=broad-except
+            problems.append(repr(exc))    # reported at the end; the next step runs
     return problems
 
 
@@ -444,6 +444,6 @@ def test_delete_everything_then_nothing_to_delete(world):
     assert not world.profiles() and not world.az_profiles() and not world.flavors() and not world.zones()
     run, window, results = world.play(**gone, **profiles)
     assert_ok(run)
-    assert not any(results[name]["changed"] for name in ("Flavor profile", "Flavor", "Availability zone profile",
-                                                           "Availability zone"))
+    names = ("Flavor profile", "Flavor", "Availability zone profile", "Availability zone")
+    assert not any(results[name]["changed"] for name in names)
     assert window.writes == [], window.show(window.writes)

@@ -119,8 +119,8 @@ def test_flavor_create_by_profile_name_or_id_rerun_update_delete(run_module, fak
     single = profile(fake, "single")
     fake.log.clear()
     created = run_module(flavor, {"name": "small", "description": "One amphora", "flavor_profile": "single"})
-    assert created["changed"] and fake.writes()[0][2] == {"flavor": {"name": "small", "description": "One amphora",
-                                                                      "flavor_profile_id": single["id"]}}
+    sent = {"flavor": {"name": "small", "description": "One amphora", "flavor_profile_id": single["id"]}}
+    assert created["changed"] and fake.writes()[0][2] == sent
     fake.log.clear()
     for ref in ("single", single["id"]):
         assert not run_module(flavor, {"name": "small", "description": "One amphora", "flavor_profile": ref})["changed"]
