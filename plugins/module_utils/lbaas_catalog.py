@@ -177,10 +177,11 @@ class CatalogModule(LbaasModule):
         lbs = [lb for lb in self.api.list("/lbaas/loadbalancers", "loadbalancers", {field: value})
                if lb.get(field) == value and lb.get("provisioning_status") != "DELETED"]
         if lbs:
-            raise ModuleError("Cannot delete %s: %d load balancer%s use%s it (%s). Delete them first, or set "
+            many = len(lbs) > 1
+            raise ModuleError("Cannot delete %s: %d load balancer%s use%s it (%s). Delete %s first, or set "
                               "enabled: false to keep new load balancers off it."
-                              % (self.what(obj.get("name")), len(lbs), "s" if len(lbs) > 1 else "",
-                                 "" if len(lbs) > 1 else "s", ", ".join(sorted(lb.get("name") or lb["id"] for lb in lbs))),
+                              % (self.what(obj.get("name")), len(lbs), "s" if many else "", "" if many else "s",
+                                 ", ".join(sorted(lb.get("name") or lb["id"] for lb in lbs)), "them" if many else "it"),
                               in_use_by=sorted(lb["id"] for lb in lbs))
         return None
 

@@ -75,12 +75,16 @@ class FakeOctavia:
         self.quota_rows = {}   # project id -> {limit: value or None}: GET /quotas lists these
         self.quota_defaults = {name: -1 for name in QUOTA_NAMES}
         self.providers = {"amphora": "The Octavia Amphora driver.", "octavia": "Deprecated alias of the Octavia Amphora driver."}
+        # the amphora provider's (Octavia 19: api/drivers/amphora_driver/*_schema.py)
         self.capabilities = {
             "flavor_capabilities": {"loadbalancer_topology": "The load balancer topology.",
                                     "compute_flavor": "The compute driver flavor ID.",
-                                    "amp_image_tag": "The amphora image tag."},
+                                    "amp_image_tag": "The amphora image tag.",
+                                    "sriov_vip": "SR-IOV VIP port.", "allow_member_sriov": "SR-IOV member ports."},
             "availability_zone_capabilities": {"compute_zone": "The compute availability zone.",
-                                               "management_network": "The management network ID for the amphora."},
+                                               "volume_zone": "The volume availability zone.",
+                                               "management_network": "The management network ID for the amphora.",
+                                               "valid_vip_networks": "Networks allowed for VIPs."},
         }
         self.projects = {"p": "own", "q": "demo"}   # keystone: id -> name
         self.neutron = {"subnets": {}, "networks": {}, "ports": {}}

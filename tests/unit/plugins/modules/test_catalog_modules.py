@@ -76,8 +76,8 @@ def test_flavor_profile_with_a_string_is_what_ansible_makes_of_json(run_module, 
     ({"name": "x", "provider_name": "ovn", "flavor_data": SINGLE}, "provider_name: provider ovn is not enabled in Octavia "
                                                                    "(enabled: amphora, octavia)"),
     ({"name": "x", "provider_name": "amphora", "flavor_data": {"topology": "SINGLE"}},
-     "flavor_data: topology not among the flavor capabilities of provider amphora (amp_image_tag, compute_flavor, "
-     "loadbalancer_topology)"),
+     "flavor_data: topology not among the flavor capabilities of provider amphora (allow_member_sriov, amp_image_tag, "
+     "compute_flavor, loadbalancer_topology, sriov_vip)"),
     ({"name": "x" * 256, "provider_name": "amphora", "flavor_data": SINGLE}, "name: is 256 characters long"),
     ({"name": "", "provider_name": "amphora", "flavor_data": SINGLE}, "name: must not be empty"),
     ({"name": "x", "provider_name": "amphora", "flavor_data": {"amp_image_tag": "t" * 5000}},
@@ -255,8 +255,10 @@ def test_provider_info(run_module, fake):
     assert "flavor_capabilities" not in everything["providers"][0] and everything["api_calls"]["reads"] == 1
     one = run_module(provider_info, {"provider": "amphora"})
     (amphora,) = one["providers"]
-    assert [c["name"] for c in amphora["flavor_capabilities"]] == ["amp_image_tag", "compute_flavor", "loadbalancer_topology"]
-    assert [c["name"] for c in amphora["availability_zone_capabilities"]] == ["compute_zone", "management_network"]
+    assert [c["name"] for c in amphora["flavor_capabilities"]] == ["allow_member_sriov", "amp_image_tag", "compute_flavor",
+                                                                   "loadbalancer_topology", "sriov_vip"]
+    assert [c["name"] for c in amphora["availability_zone_capabilities"]] == ["compute_zone", "management_network",
+                                                                              "valid_vip_networks", "volume_zone"]
     assert not one["changed"]
     assert run_module(provider_info, {"provider": "ovn"})["providers"] == []
 
