@@ -102,8 +102,7 @@ class QuotaModule(LbaasModule):
             if custom:
                 after = limits(self.api.get(path + "/default")["quota"])
                 changes = {name: (have[name], after[name]) for name in custom if have[name] != after[name]}
-                ops = [Op("reset", "quota", what, "DELETE", path, changes=changes,
-                          summary="back to the defaults: %s" % ", ".join(custom))]
+                ops = [Op("reset", "quota", what, "DELETE", path, changes=changes)]
             self.before, self.after = have, after
             for op in ops:
                 self.write(op.describe(), self.api.request, op.method, op.path, what=op.describe())

@@ -312,3 +312,10 @@ def test_a_create_whose_answer_was_lost_is_not_made_twice(run_module, fake):
     assert result["changed"] and len(fake.flavor_profiles) == 1
     assert [w[0] for w in fake.writes()] == ["POST"]
     assert result["id"] == next(iter(fake.flavor_profiles))
+
+
+def test_quota_reset_names_the_limits_it_changes(run_module, fake):
+    run_module(quota, {"project": "demo", "loadbalancer": 3, "pool": 9})
+    reset = run_module(quota, {"project": "demo", "state": "absent"})
+    assert reset["actions"] == ["reset quota of project demo (loadbalancer, pool)"]
+    assert reset["plan"][0]["changes"]["pool"] == {"before": 9, "after": -1}
