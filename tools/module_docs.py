@@ -166,8 +166,9 @@ HEADERS = {
             "monitors, L7 policies and rules it may have; C(-1) means unlimited.",
             "Limits are compared with the ones in effect (Octavia's defaults where the project has none of its "
             "own): a limit already in effect is no write. Limits the task does not give stay as they are.",
-            "O(state=absent) resets every limit of the project to Octavia's defaults; it is no write when the "
-            "project has no limit of its own.",
+            "O(state=absent) resets every limit of the project to Octavia's defaults; it is no write when every "
+            "limit in effect equals its default already (the API cannot tell those from limits of the project's "
+            "own).",
         ],
         wait=False),
     "provider_info": dict(

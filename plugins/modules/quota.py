@@ -14,8 +14,8 @@ description:
     policies and rules it may have; C(-1) means unlimited."
   - "Limits are compared with the ones in effect (Octavia's defaults where the project has none of its own): a limit
     already in effect is no write. Limits the task does not give stay as they are."
-  - "O(state=absent) resets every limit of the project to Octavia's defaults; it is no write when the project has no
-    limit of its own."
+  - "O(state=absent) resets every limit of the project to Octavia's defaults; it is no write when every limit in
+    effect equals its default already (the API cannot tell those from limits of the project's own)."
 author: octavia.lbaas maintainers (@octavia-lbaas)
 extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.lb_attributes, octavia.lbaas.lb_options.QUOTA]
 """
@@ -92,17 +92,13 @@ class QuotaModule(LbaasModule):
         have = limits(self.api.get(path)["quota"])
         what = "quota of project %s" % self.params["project"]
         if self.params["state"] == "absent":
-            # GET /quotas lists only the projects with a quota record; a record whose
-            # limits are all null (Octavia makes one on a project's first load balancer,
-            # and a reset nulls them) uses the defaults already
-            rows = [row for row in self.api.list("/lbaas/quotas", "quotas", {"project_id": project_id})
-                    if row.get("project_id") == project_id]
-            custom = sorted({name for row in rows for name in QUOTA_LIMITS if row.get(name) is not None})
-            ops, after = [], have
-            if custom:
-                after = limits(self.api.get(path + "/default")["quota"])
-                changes = {name: (have[name], after[name]) for name in custom if have[name] != after[name]}
-                ops = [Op("reset", "quota", what, "DELETE", path, changes=changes)]
+            # The API cannot tell "no limits of its own" from "own limits equal to the
+            # defaults": after a reset Octavia keeps the record and lists it with the
+            # defaults filled in. So a reset is due when a limit in effect differs from
+            # its default, and a second reset is no write.
+            after = limits(self.api.get(path + "/default")["quota"])
+            changes = {name: (have[name], after[name]) for name in QUOTA_LIMITS if have[name] != after[name]}
+            ops = [Op("reset", "quota", what, "DELETE", path, changes=changes)] if changes else []
             self.before, self.after = have, after
             for op in ops:
                 self.write(op.describe(), self.api.request, op.method, op.path, what=op.describe())

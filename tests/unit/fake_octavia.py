@@ -896,8 +896,8 @@ class FakeOctavia:
         return out
 
     def _quotas(self, method, body, params):
-        rows = [dict(row, project_id=project, load_balancer=row.get("loadbalancer"),
-                     health_monitor=row.get("healthmonitor")) for project, row in self.quota_rows.items()]
+        # like Octavia: every project with a record (a reset keeps it), defaults filled in
+        rows = [self._effective_quota(project) for project in self.quota_rows]
         return FakeResponse(200, {"quotas": self._filtered(rows, params), "quotas_links": []})
 
     def _quota(self, method, body, params, project):

@@ -219,7 +219,13 @@ def test_quota_set_rerun_and_reset(run_module, fake):
     assert reset["changed"] and fake.writes() == [("DELETE", "/lbaas/quotas/q", None)]
     assert reset["quota"]["loadbalancer"] == -1 and reset["diff"]["after"]["loadbalancer"] == -1
     fake.log.clear()
-    # the record stays, with null limits: nothing of its own to reset
+    # the record stays, listed with the defaults filled in (as Octavia 19 does): nothing to reset
+    assert not run_module(quota, {"project": "demo", "state": "absent"})["changed"] and fake.writes() == []
+
+
+def test_quota_reset_of_own_limits_equal_to_the_defaults_is_no_write(run_module, fake):
+    # the API shows own limits equal to the defaults exactly like no limits: nothing in effect would change
+    fake.quota_rows["q"] = {"loadbalancer": -1, "member": -1}
     assert not run_module(quota, {"project": "demo", "state": "absent"})["changed"] and fake.writes() == []
 
 
