@@ -2,7 +2,8 @@
 availability_zone, quota, provider_info) against the real Octavia of the test cloud.
 
 Each object is created, left alone on a re-run, changed in check mode (with --diff), changed
-for real and deleted; a bad input per option family fails before any write; what Octavia
+for real and deleted, every module in the same playbook run (a run per phase: an
+ansible-playbook start costs seconds); a bad input per option family fails before any write; what Octavia
 refuses (a profile in use, a flavor or zone a load balancer uses, a flavor's profile) fails
 naming it, before any write. Octavia's own request log (octavia_api_log) counts the writes.
 Everything is named after one random prefix (a project of its own for the quota) and removed
@@ -23,6 +24,9 @@ PLAYBOOKS = ROOT / "tests" / "integration" / "playbooks"
 OBJECTS = PLAYBOOKS / "api_objects.yml"
 BAD = PLAYBOOKS / "api_objects_bad.yml"
 
+# what the catalog modules can write to (other tests' requests elsewhere are not ours)
+CATALOG = tuple(f"/v2.0/lbaas/{name}" for name in ("flavorprofiles", "flavors", "availabilityzoneprofiles",
+                                                    "availabilityzones", "quotas", "providers"))
 SINGLE = {"loadbalancer_topology": "SINGLE"}
 ACTIVE_STANDBY = {"loadbalancer_topology": "ACTIVE_STANDBY"}
 # validated by the compute and volume drivers (no-op on the test bed: any name; Nova's own zone is "nova")
@@ -92,18 +96,20 @@ class World:
         base.update(more)
         return base
 
-    def play(self, check=False, diff=False, **tasks):
-        """Run api_objects.yml with the given tasks (fp=..., flavor=..., ...); returns
-        (run, window, results by task name)."""
+    def play(self, check=False, diff=False, **lists):
+        """Run api_objects.yml with the given lists of module options (fps=[...],
+        flavors=[...], ...); returns (run, window, results): results maps a task name to
+        its items' results, in loop order."""
         for attempt in range(3):
-            with Window(self.ids) as window:
-                run = run_playbook(OBJECTS, extra_vars=self.extra(**tasks), check=check, diff=diff)
+            with Window(self.ids, paths=CATALOG) as window:
+                run = run_playbook(OBJECTS, extra_vars=self.extra(**lists), check=check, diff=diff)
             failures = run.failed_messages()
             transient = failures and all("Could not connect to the cloud" in f or "HTTP 401" in f for f in failures)
             if not transient or attempt == 2:
                 break
             time.sleep(10)
-        results = {item["task"]["name"]: item["hosts"]["localhost"] for play in run.plays for item in play["tasks"]}
+        results = {item["task"]["name"]: item["hosts"]["localhost"].get("results", [])
+                   for play in run.plays for item in play["tasks"]}
         return run, window, results
 
 
@@ -188,178 +194,131 @@ def world(cloud, testbed_facts):
             f"left behind: {w.profiles() + w.az_profiles() + w.flavors() + w.zones()} ({problems})"
 
 
-# -- 1. providers ---------------------------------------------------------------------------------------
-def test_provider_info_lists_the_amphora_provider_and_its_capabilities(world):
-    run, window, results = world.play(provider={})
+def one_of(results, name):
+    (result,) = results[name]
+    return result
+
+
+def everything(world, fp2_data=ACTIVE_STANDBY, flavor=None, azp2_data=ZONE, az=None, quota=None):
+    """The lists of module options for every object of this file: two flavor profiles, a
+    flavor (of the first profile), two zone profiles, a zone (of the first zone profile) and
+    the project's quota. Octavia refuses to change the data of a profile in use: the
+    updates below change the second profiles."""
+    return dict(
+        fps=[{"name": world.fp, "provider_name": "amphora", "flavor_data": ACTIVE_STANDBY},
+             {"name": world.fp2, "provider_name": "amphora", "flavor_data": fp2_data}],
+        flavors=[flavor or {"name": world.flavor, "description": "one amphora", "flavor_profile": world.fp}],
+        azps=[{"name": world.azp, "provider_name": "amphora", "availability_zone_data": ZONE},
+              {"name": world.azp2, "provider_name": "amphora", "availability_zone_data": azp2_data}],
+        azs=[az or {"name": world.az, "description": "rack 1", "availability_zone_profile": world.azp}],
+        quotas=[quota or {"project": world.project.name, "loadbalancer": 5, "member": 50, "l7rule": -1}])
+
+
+# -- 1. create -----------------------------------------------------------------------------------------------------
+def test_create_every_object_with_one_write_each_and_read_the_providers(world):
+    defaults = world.get(f"/lbaas/quotas/{world.project.id}/default")["quota"]
+    providers = [{}, {"provider": "amphora"}, {"provider": f"{world.prefix}-none"}]
+    run, window, results = world.play(diff=True, providers=providers, **everything(world))
     assert_ok(run)
-    names = [p["name"] for p in results["Provider info"]["providers"]]
-    assert "amphora" in names
-    run, window, results = world.play(provider={"provider": "amphora"})
-    assert_ok(run)
-    (amphora,) = results["Provider info"]["providers"]
+    assert paths(window.writes) == sorted(
+        ["POST /v2.0/lbaas/flavorprofiles"] * 2 + ["POST /v2.0/lbaas/flavors"]
+        + ["POST /v2.0/lbaas/availabilityzoneprofiles"] * 2 + ["POST /v2.0/lbaas/availabilityzones",
+                                                                 "PUT /v2.0/lbaas/quotas/<id>"]), \
+        window.show(window.writes)
+    for name in ("Flavor profile", "Flavor", "Availability zone profile", "Availability zone", "Quota"):
+        assert all(r["changed"] is True and r["api_calls"]["writes"] == 1 for r in results[name]), (name, results[name])
+
+    listed, amphora_only, none = results["Provider info"]
+    assert "amphora" in [p["name"] for p in listed["providers"]]
+    (amphora,) = amphora_only["providers"]
     assert {"loadbalancer_topology", "compute_flavor"} <= {c["name"] for c in amphora["flavor_capabilities"]}
     assert {"compute_zone", "management_network"} <= {c["name"] for c in amphora["availability_zone_capabilities"]}
-    assert results["Provider info"]["changed"] is False and window.writes == []
-    run, _window, results = world.play(provider={"provider": f"{world.prefix}-none"})
-    assert_ok(run)
-    assert results["Provider info"]["providers"] == []
+    assert none["providers"] == [] and not any(r["changed"] for r in results["Provider info"])
+
+    fp = world.one(world.profiles(), world.fp)
+    assert fp["id"] == results["Flavor profile"][0]["id"] and fp["provider_name"] == "amphora"
+    assert json.loads(fp["flavor_data"]) == ACTIVE_STANDBY
+    flavor = world.one(world.flavors(), world.flavor)
+    assert (flavor["flavor_profile_id"], flavor["description"], flavor["enabled"]) == (fp["id"], "one amphora", True)
+    azp = world.one(world.az_profiles(), world.azp)
+    assert json.loads(azp["availability_zone_data"]) == ZONE
+    assert world.one(world.zones(), world.az)["availability_zone_profile_id"] == azp["id"]
+    quota = one_of(results, "Quota")
+    assert quota["project_id"] == world.project.id and quota["quota"]["loadbalancer"] == 5
+    assert quota["diff"]["before"]["loadbalancer"] == defaults["loadbalancer"]
+    assert (world.quota()["loadbalancer"], world.quota()["member"]) == (5, 50)
 
 
-# -- 2. flavor profiles -------------------------------------------------------------------------------------
-def test_flavor_profile_create_noop_check_update(world):
-    fp = {"name": world.fp, "provider_name": "amphora", "flavor_data": ACTIVE_STANDBY}
-    run, window, results = world.play(fp=fp)
-    assert_ok(run)
-    result = results["Flavor profile"]
-    assert result["changed"] is True and result["api_calls"]["writes"] == 1
-    assert paths(window.writes) == ["POST /v2.0/lbaas/flavorprofiles"], window.show(window.writes)
-    have = world.one(world.profiles(), world.fp)
-    assert have["id"] == result["id"] and have["provider_name"] == "amphora"
-    assert json.loads(have["flavor_data"]) == ACTIVE_STANDBY
-
-    run, window, results = world.play(fp=fp)
-    assert_ok(run)
-    assert results["Flavor profile"]["changed"] is False and results["Flavor profile"]["api_calls"]["writes"] == 0
-    assert window.writes == [], window.show(window.writes)
-
-    changed = dict(fp, flavor_data=SINGLE)
-    run, window, results = world.play(fp=changed, check=True, diff=True)
-    assert_ok(run)
-    result = results["Flavor profile"]
-    assert result["changed"] is True and window.writes == []
-    assert result["diff"]["before"]["flavor_data"] == ACTIVE_STANDBY and result["diff"]["after"]["flavor_data"] == SINGLE
-    assert json.loads(world.one(world.profiles(), world.fp)["flavor_data"]) == ACTIVE_STANDBY
-
-    run, window, results = world.play(fp=changed)
-    assert_ok(run)
-    assert results["Flavor profile"]["actions"] == [f"update flavor profile {world.fp} (flavor_data)"]
-    assert paths(window.writes) == ["PUT /v2.0/lbaas/flavorprofiles/<id>"], window.show(window.writes)
-    assert json.loads(world.one(world.profiles(), world.fp)["flavor_data"]) == SINGLE
-
-    # a second profile, for the refusals below (another profile for an existing flavor)
-    run, _window, _results = world.play(fp={"name": world.fp2, "provider_name": "amphora", "flavor_data": ACTIVE_STANDBY})
-    assert_ok(run)
-
-
-# -- 3. flavors ---------------------------------------------------------------------------------------------------
-def test_flavor_create_noop_check_update(world):
+# -- 2. re-run ---------------------------------------------------------------------------------------------------
+def test_a_rerun_writes_nothing_also_with_references_by_id(world):
     fp_id = world.one(world.profiles(), world.fp)["id"]
-    flavor = {"name": world.flavor, "description": "one amphora", "flavor_profile": world.fp}
-    run, window, results = world.play(flavor=flavor)
+    again = everything(world, flavor={"name": world.flavor, "description": "one amphora", "flavor_profile": fp_id},
+                       quota={"project": world.project.id, "loadbalancer": 5, "member": 50, "l7rule": -1})
+    run, window, results = world.play(**again)
     assert_ok(run)
-    assert results["Flavor"]["changed"] is True
-    assert paths(window.writes) == ["POST /v2.0/lbaas/flavors"], window.show(window.writes)
-    have = world.one(world.flavors(), world.flavor)
-    assert (have["flavor_profile_id"], have["description"], have["enabled"]) == (fp_id, "one amphora", True)
-
-    run, window, results = world.play(flavor=dict(flavor, flavor_profile=fp_id))       # the profile by ID
-    assert_ok(run)
-    assert results["Flavor"]["changed"] is False and window.writes == [], window.show(window.writes)
-
-    update = {"name": world.flavor, "description": "SINGLE topology", "enabled": False}
-    run, window, results = world.play(flavor=update, check=True, diff=True)
-    assert_ok(run)
-    assert results["Flavor"]["changed"] is True and window.writes == []
-    assert results["Flavor"]["diff"]["after"]["enabled"] is False
-    assert world.one(world.flavors(), world.flavor)["enabled"] is True
-
-    run, window, results = world.play(flavor=update)
-    assert_ok(run)
-    assert paths(window.writes) == ["PUT /v2.0/lbaas/flavors/<id>"], window.show(window.writes)
-    have = world.one(world.flavors(), world.flavor)
-    assert (have["description"], have["enabled"]) == ("SINGLE topology", False)
-
-    run, window, results = world.play(flavor={"name": world.flavor, "enabled": True})
-    assert_ok(run)
-    assert world.one(world.flavors(), world.flavor)["enabled"] is True
+    assert window.writes == [], window.show(window.writes)
+    for name in ("Flavor profile", "Flavor", "Availability zone profile", "Availability zone", "Quota"):
+        assert all(r["changed"] is False and r["api_calls"]["writes"] == 0 for r in results[name]), (name, results[name])
 
 
-# -- 4. availability zones and their profiles ----------------------------------------------------------------------------
-def test_availability_zone_profile_and_zone_create_noop_check_update(world):
-    azp = {"name": world.azp, "provider_name": "amphora", "availability_zone_data": ZONE}
-    run, window, results = world.play(azp=azp)
-    assert_ok(run)
-    assert results["Availability zone profile"]["changed"] is True
-    assert paths(window.writes) == ["POST /v2.0/lbaas/availabilityzoneprofiles"], window.show(window.writes)
-    assert json.loads(world.one(world.az_profiles(), world.azp)["availability_zone_data"]) == ZONE
-
-    run, window, results = world.play(azp=azp)
-    assert_ok(run)
-    assert results["Availability zone profile"]["changed"] is False and window.writes == []
-
-    run, window, results = world.play(azp=dict(azp, availability_zone_data=ZONE_2), check=True, diff=True)
-    assert_ok(run)
-    assert results["Availability zone profile"]["changed"] is True and window.writes == []
-    run, window, results = world.play(azp=dict(azp, availability_zone_data=ZONE_2))
-    assert_ok(run)
-    assert paths(window.writes) == ["PUT /v2.0/lbaas/availabilityzoneprofiles/<id>"], window.show(window.writes)
-    assert json.loads(world.one(world.az_profiles(), world.azp)["availability_zone_data"]) == ZONE_2
-    run, _window, _results = world.play(azp={"name": world.azp2, "provider_name": "amphora",
-                                             "availability_zone_data": ZONE})
-    assert_ok(run)
-
-    az = {"name": world.az, "description": "rack 1", "availability_zone_profile": world.azp}
-    run, window, results = world.play(az=az)
-    assert_ok(run)
-    assert results["Availability zone"]["changed"] is True
-    assert paths(window.writes) == ["POST /v2.0/lbaas/availabilityzones"], window.show(window.writes)
-    have = world.one(world.zones(), world.az)
-    assert have["availability_zone_profile_id"] == world.one(world.az_profiles(), world.azp)["id"]
-
-    run, window, results = world.play(az=az)
-    assert_ok(run)
-    assert results["Availability zone"]["changed"] is False and window.writes == []
-
-    update = {"name": world.az, "description": "rack one", "enabled": False}
-    run, window, results = world.play(az=update, check=True, diff=True)
-    assert_ok(run)
-    assert results["Availability zone"]["changed"] is True and window.writes == []
-    assert results["Availability zone"]["diff"]["before"]["description"] == "rack 1"
-    run, window, results = world.play(az=update)
-    assert_ok(run)
-    assert [f"{r.method} {r.path}" for r in window.writes] == [f"PUT /v2.0/lbaas/availabilityzones/{world.az}"]
-    have = world.one(world.zones(), world.az)
-    assert (have["description"], have["enabled"]) == ("rack one", False)
-    run, _window, _results = world.play(az={"name": world.az, "enabled": True})
-    assert_ok(run)
+# -- 3. check mode, then the same for real ------------------------------------------------------------------------
+def changes(world):
+    return everything(world, fp2_data=SINGLE, azp2_data=ZONE_2,
+                      flavor={"name": world.flavor, "description": "SINGLE topology", "enabled": False},
+                      az={"name": world.az, "description": "rack one", "enabled": False},
+                      quota={"project": world.project.name, "state": "absent"})
 
 
-# -- 5. quotas ------------------------------------------------------------------------------------------------------------------------
-def test_quota_set_noop_check_and_reset(world):
+def test_check_mode_predicts_every_change_and_writes_nothing(world):
     defaults = world.get(f"/lbaas/quotas/{world.project.id}/default")["quota"]
-    limits = {"project": world.project.name, "loadbalancer": 5, "member": 50, "l7rule": -1}
-    run, window, results = world.play(quota=limits, diff=True)
+    run, window, results = world.play(check=True, diff=True, **changes(world))
     assert_ok(run)
-    result = results["Quota"]
-    assert result["changed"] is True and result["project_id"] == world.project.id
-    assert paths(window.writes) == ["PUT /v2.0/lbaas/quotas/<id>"], window.show(window.writes)
-    have = world.quota()
-    assert (have["loadbalancer"], have["member"]) == (5, 50)
-    assert result["quota"]["loadbalancer"] == 5 and result["diff"]["before"]["loadbalancer"] == defaults["loadbalancer"]
-
-    run, window, results = world.play(quota=dict(limits, project=world.project.id))        # the project by ID
-    assert_ok(run)
-    assert results["Quota"]["changed"] is False and window.writes == [], window.show(window.writes)
-
-    reset = {"project": world.project.name, "state": "absent"}
-    run, window, results = world.play(quota=reset, check=True, diff=True)
-    assert_ok(run)
-    assert results["Quota"]["changed"] is True and window.writes == []
-    assert results["Quota"]["diff"]["after"]["loadbalancer"] == defaults["loadbalancer"]
+    assert window.writes == [], window.show(window.writes)
+    fp, fp2 = results["Flavor profile"]
+    assert fp["changed"] is False and fp2["changed"] is True
+    assert fp2["diff"]["before"]["flavor_data"] == ACTIVE_STANDBY and fp2["diff"]["after"]["flavor_data"] == SINGLE
+    assert one_of(results, "Flavor")["diff"]["after"]["enabled"] is False
+    assert one_of(results, "Availability zone")["diff"]["before"]["description"] == "rack 1"
+    assert [r["changed"] for r in results["Availability zone profile"]] == [False, True]
+    assert one_of(results, "Quota")["changed"] is True
+    assert one_of(results, "Quota")["diff"]["after"]["loadbalancer"] == defaults["loadbalancer"]
+    assert json.loads(world.one(world.profiles(), world.fp2)["flavor_data"]) == ACTIVE_STANDBY
+    assert world.one(world.flavors(), world.flavor)["enabled"] is True
     assert world.quota()["loadbalancer"] == 5
 
-    run, window, results = world.play(quota=reset)
+
+def test_updates_write_once_each_and_a_second_run_writes_only_what_differs(world):
+    defaults = world.get(f"/lbaas/quotas/{world.project.id}/default")["quota"]
+    run, window, results = world.play(**changes(world))
     assert_ok(run)
-    assert paths(window.writes) == ["DELETE /v2.0/lbaas/quotas/<id>"], window.show(window.writes)
+    assert results["Flavor profile"][1]["actions"] == [f"update flavor profile {world.fp2} (flavor_data)"]
+    assert paths(window.writes) == sorted([
+        "PUT /v2.0/lbaas/flavorprofiles/<id>", "PUT /v2.0/lbaas/flavors/<id>",
+        "PUT /v2.0/lbaas/availabilityzoneprofiles/<id>", f"PUT /v2.0/lbaas/availabilityzones/{world.az}",
+        "DELETE /v2.0/lbaas/quotas/<id>"]), window.show(window.writes)
+    assert json.loads(world.one(world.profiles(), world.fp2)["flavor_data"]) == SINGLE
+    flavor = world.one(world.flavors(), world.flavor)
+    assert (flavor["description"], flavor["enabled"]) == ("SINGLE topology", False)
+    zone = world.one(world.zones(), world.az)
+    assert (zone["description"], zone["enabled"]) == ("rack one", False)
+    assert json.loads(world.one(world.az_profiles(), world.azp2)["availability_zone_data"]) == ZONE_2
     have = world.quota()
     assert all(have[name] == defaults[name] for name in ("loadbalancer", "member", "pool", "l7rule"))
 
-    run, window, results = world.play(quota=reset)
+    # the same profiles and reset again (nothing to write: Octavia keeps the reset record,
+    # its limits the defaults), the flavor and the zone enabled again (one write each)
+    again = changes(world)
+    again.update(flavors=[{"name": world.flavor, "enabled": True}], azs=[{"name": world.az, "enabled": True}])
+    run, window, results = world.play(**again)
     assert_ok(run)
-    assert results["Quota"]["changed"] is False and window.writes == [], window.show(window.writes)
+    assert paths(window.writes) == sorted(["PUT /v2.0/lbaas/flavors/<id>",
+                                           f"PUT /v2.0/lbaas/availabilityzones/{world.az}"]), window.show(window.writes)
+    assert one_of(results, "Quota")["changed"] is False
+    assert world.one(world.flavors(), world.flavor)["enabled"] is True
+    assert world.one(world.zones(), world.az)["enabled"] is True
 
 
-# -- 6. bad input and refusals --------------------------------------------------------------------------------------------------------------
+# -- 4. bad input and refusals --------------------------------------------------------------------------------------------------------------
 BAD_INPUTS = {
     "01": "flavor_data: topology not among the flavor capabilities of provider amphora",
     "02": "provider_name: provider no-such-provider is not enabled in Octavia",
@@ -385,7 +344,7 @@ BAD_INPUTS = {
 
 def test_bad_inputs_fail_naming_the_option_and_write_nothing(world):
     before = (world.profiles(), world.flavors(), world.az_profiles(), world.zones(), world.quota())
-    with Window(world.ids) as window:
+    with Window(world.ids, paths=CATALOG) as window:
         run = run_playbook(BAD, extra_vars=world.extra(prefix=world.prefix, fp_name=world.fp, other_fp_name=world.fp2,
                                                        flavor_name=world.flavor, azp_name=world.azp,
                                                        other_azp_name=world.azp2, az_name=world.az,
@@ -409,41 +368,42 @@ def test_a_flavor_and_a_zone_a_load_balancer_uses_are_not_deleted(world):
                                                         flavor_id=flavor_id, availability_zone=world.az)
     world.lb_id = lb.id
     wait_lb_active(world.cloud, lb.id)
-    run, window, results = world.play(flavor={"name": world.flavor, "state": "absent"},
-                                      az={"name": world.az, "state": "absent"})
+    run, window, results = world.play(azs=[{"name": world.az, "state": "absent"}],
+                                      flavors=[{"name": world.flavor, "state": "absent"}])
     assert run.rc != 0
-    assert f"Cannot delete flavor {world.flavor}: 1 load balancer uses it ({world.prefix}-lb)" in results["Flavor"]["msg"]
+    message = one_of(results, "Delete availability zone")["msg"]
+    assert f"Cannot delete availability zone {world.az}: 1 load balancer uses it ({world.prefix}-lb)" in message
     assert window.writes == [], window.show(window.writes)
-    # the play stops at the first failure: the zone on its own
-    run, window, results = world.play(az={"name": world.az, "state": "absent"})
+    # the play stops at the first failure: the flavor on its own
+    run, window, results = world.play(flavors=[{"name": world.flavor, "state": "absent"}])
     assert run.rc != 0
-    assert f"Cannot delete availability zone {world.az}: 1 load balancer uses it" in results["Availability zone"]["msg"]
+    message = one_of(results, "Delete flavor")["msg"]
+    assert f"Cannot delete flavor {world.flavor}: 1 load balancer uses it ({world.prefix}-lb)" in message
     assert window.writes == [], window.show(window.writes)
     wait_lb_gone(world.cloud, lb.id)
     world.lb_id = None
 
 
-# -- 7. delete -------------------------------------------------------------------------------------------------------------------------------------
+# -- 5. delete -------------------------------------------------------------------------------------------------------------------------------------
 def test_delete_everything_then_nothing_to_delete(world):
-    gone = {"az": {"name": world.az, "state": "absent"}, "flavor": {"name": world.flavor, "state": "absent"}}
+    gone = {"azs": [{"name": world.az, "state": "absent"}], "flavors": [{"name": world.flavor, "state": "absent"}]}
     run, window, results = world.play(check=True, **gone)
     assert_ok(run)
-    assert results["Availability zone"]["changed"] is True and results["Flavor"]["changed"] is True
+    assert one_of(results, "Delete availability zone")["changed"] is True
+    assert one_of(results, "Delete flavor")["changed"] is True
     assert window.writes == [] and world.one(world.flavors(), world.flavor)
+    gone.update(fps=[{"name": name, "state": "absent"} for name in (world.fp, world.fp2)],
+                azps=[{"name": name, "state": "absent"} for name in (world.azp, world.azp2)])
     run, window, results = world.play(diff=True, **gone)
     assert_ok(run)
-    assert paths(window.writes) == ["DELETE /v2.0/lbaas/availabilityzones/" + world.az, "DELETE /v2.0/lbaas/flavors/<id>"], \
+    assert paths(window.writes) == sorted(
+        ["DELETE /v2.0/lbaas/availabilityzones/" + world.az, "DELETE /v2.0/lbaas/flavors/<id>"]
+        + ["DELETE /v2.0/lbaas/availabilityzoneprofiles/<id>"] * 2 + ["DELETE /v2.0/lbaas/flavorprofiles/<id>"] * 2), \
         window.show(window.writes)
-    assert results["Flavor"]["diff"]["after"] == {}
-    profiles = {"fp": {"name": world.fp, "state": "absent"}, "azp": {"name": world.azp, "state": "absent"}}
-    run, window, results = world.play(**profiles)
-    assert_ok(run)
-    assert paths(window.writes) == ["DELETE /v2.0/lbaas/availabilityzoneprofiles/<id>", "DELETE /v2.0/lbaas/flavorprofiles/<id>"]
-    run, _window, _results = world.play(fp={"name": world.fp2, "state": "absent"}, azp={"name": world.azp2, "state": "absent"})
-    assert_ok(run)
+    assert one_of(results, "Delete flavor")["diff"]["after"] == {}
     assert not world.profiles() and not world.az_profiles() and not world.flavors() and not world.zones()
-    run, window, results = world.play(**gone, **profiles)
+    run, window, results = world.play(**gone)
     assert_ok(run)
-    names = ("Flavor profile", "Flavor", "Availability zone profile", "Availability zone")
-    assert not any(results[name]["changed"] for name in names)
+    assert not any(r["changed"] for name in ("Delete flavor profile", "Delete flavor", "Delete availability zone profile",
+                                             "Delete availability zone") for r in results[name])
     assert window.writes == [], window.show(window.writes)
