@@ -106,6 +106,18 @@ PHASES = ("lb", "delete_policy", "delete_listener", "create_pool", "pool", "list
 # The fully-populated create (one POST for a whole new load balancer)
 # ---------------------------------------------------------------------------------------
 
+def _pool_by_name(spec, obj, field, pool_names, why=""):
+    """The body of a listener or an L7 policy inside a new load balancer's: its pool (`field`,
+    default_pool or redirect_pool) is referred to by name, and must be one of the task's pools."""
+    body = spec.body(obj, refs=lambda name: name)
+    pool = body.pop(field + "_id", None)
+    if pool:
+        if pool not in pool_names:
+            raise ModuleError("%s: pool %s is not defined in this task%s" % (join_path(obj["_path"], field), pool, why))
+        body[field] = {"name": pool}
+    return body
+
+
 def graph_body(desired, resolved=None):
     """Body of POST /v2/lbaas/loadbalancers with every listener, pool, member, health
     monitor, L7 policy and rule. Pools are defined once, at the load balancer level;
@@ -128,22 +140,10 @@ def graph_body(desired, resolved=None):
         body["pools"].append(item)
     body["listeners"] = []
     for listener in desired.get("listeners") or []:
-        item = LISTENER.body(listener, refs=lambda name: name)
-        pool = item.pop("default_pool_id", None)
-        if pool:
-            if pool not in pool_names:
-                raise ModuleError("%s: pool %s is not defined in this task (a new load balancer has no other pools)"
-                                  % (join_path(listener["_path"], "default_pool"), pool))
-            item["default_pool"] = {"name": pool}
+        item = _pool_by_name(LISTENER, listener, "default_pool", pool_names, " (a new load balancer has no other pools)")
         policies = []
         for policy in listener.get("l7policies") or []:
-            pitem = L7POLICY.body(policy, refs=lambda name: name)
-            target = pitem.pop("redirect_pool_id", None)
-            if target:
-                if target not in pool_names:
-                    raise ModuleError("%s: pool %s is not defined in this task"
-                                      % (join_path(policy["_path"], "redirect_pool"), target))
-                pitem["redirect_pool"] = {"name": target}
+            pitem = _pool_by_name(L7POLICY, policy, "redirect_pool", pool_names)
             if policy.get("rules"):
                 pitem["rules"] = [L7RULE.body(r) for r in policy["rules"]]
             policies.append(pitem)
