@@ -91,32 +91,6 @@ HEADERS = {
             "in its policy; O(invert), O(admin_state_up) and O(tags) are updated in place.",
         ],
         what="L7 rule"),
-    "loadbalancer_info": dict(
-        short="Read Octavia load balancers, with their tree, status and statistics",
-        description=["Lists load balancers, or finds one by name or ID. Never fails when nothing matches."],
-        info=True),
-    "listener_info": dict(
-        short="Read listeners of Octavia load balancers",
-        description=["Lists listeners, of one load balancer or of the project. Never fails when nothing matches."],
-        info=True),
-    "pool_info": dict(
-        short="Read pools of Octavia load balancers",
-        description=["Lists pools, of one load balancer or of the project. Never fails when nothing matches."],
-        info=True),
-    "member_info": dict(
-        short="Read the members of an Octavia pool",
-        description=["Lists the members of a pool. Never fails when nothing matches."],
-        info=True),
-    "health_monitor_info": dict(
-        short="Read Octavia health monitors",
-        description=["Lists health monitors: of one pool, of one load balancer, or of the project. "
-                     "Never fails when nothing matches."],
-        info=True),
-    "l7policy_info": dict(
-        short="Read the L7 policies of an Octavia listener",
-        description=["Lists L7 policies with their rules, of one listener or of the project. "
-                     "Never fails when nothing matches."],
-        info=True),
     "flavor_profile": dict(
         short="Manage an Octavia flavor profile",
         description=[
@@ -170,12 +144,26 @@ HEADERS = {
             "project has no limit of its own.",
         ],
         wait=False),
-    "provider_info": dict(
-        short="Read Octavia's provider drivers and their capabilities",
-        description=["Lists the enabled provider drivers; with O(provider), also the keys a flavor profile and an "
-                     "availability zone profile for it may set. Never fails when nothing matches."],
-        info=True),
 }
+
+
+# The info modules: (name, short_description, what it lists). Each only reads, and none fails when nothing matches.
+INFO = (
+    ("loadbalancer_info", "Read Octavia load balancers, with their tree, status and statistics",
+     "load balancers, or finds one by name or ID"),
+    ("listener_info", "Read listeners of Octavia load balancers", "listeners, of one load balancer or of the project"),
+    ("pool_info", "Read pools of Octavia load balancers", "pools, of one load balancer or of the project"),
+    ("member_info", "Read the members of an Octavia pool", "the members of a pool"),
+    ("health_monitor_info", "Read Octavia health monitors",
+     "health monitors: of one pool, of one load balancer, or of the project"),
+    ("l7policy_info", "Read the L7 policies of an Octavia listener",
+     "L7 policies with their rules, of one listener or of the project"),
+    ("provider_info", "Read Octavia's provider drivers and their capabilities",
+     "the enabled provider drivers; with O(provider), also the keys a flavor profile and an availability zone "
+     "profile for it may set"),
+)
+HEADERS.update((name, dict(short=short, description=["Lists %s. Never fails when nothing matches." % lists], info=True))
+               for name, short, lists in INFO)
 
 
 def documentation(name):
