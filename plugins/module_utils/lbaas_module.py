@@ -14,11 +14,26 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup impo
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_api import OctaviaApi
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import PENDING_PREFIX
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import resolve
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import rule_key
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import SPECS, rule_key
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 PROJECT_OPTION = {"type": "str"}
+
+
+def info_options(*parents, **options):
+    """The options of an info module that lists objects of load balancers: the project, the
+    load balancer (then `parents`, the object's parents in it), the object's name or ID,
+    Octavia's query filters, then the module's own `options`."""
+    spec = dict(project=dict(PROJECT_OPTION), loadbalancer=dict(type="str"))
+    spec.update((parent, dict(type="str")) for parent in parents)
+    spec.update(name=dict(type="str"), filters=dict(type="dict", default={}), **options)
+    return spec
+
+
+def flag(default=False):
+    """A boolean option of an info module: what to include."""
+    return dict(type="bool", default=default)
 
 
 class ParentLookup:
@@ -264,6 +279,26 @@ class LbaasInfoModule(ParentLookup, CloudModule):
                 raise
             self.ansible.warn("%s; nothing is listed for it" % exc.msg)
             return None
+
+    def in_loadbalancer(self, query):
+        """`query` limited to the load balancer the task names (when it names one); None when
+        that load balancer does not exist (nothing matches)."""
+        if not self.params["loadbalancer"]:
+            return query
+        lb = self.matching_lb(self.params["loadbalancer"])
+        return None if lb is None else dict(query, loadbalancer_id=lb["id"])
+
+    def matching_pool(self, ref, lb_ref):
+        """The pool `ref` (an ID, or a name in the load balancer `lb_ref`), or None."""
+        if not lb_ref and not is_uuid(ref):
+            raise ModuleError("pool: %s is a name; give loadbalancer too" % ref)
+        return self.lookup_pool(ref, lb_ref, required=False)[1]
+
+    def read(self, kind, object_id):
+        """[the object of type `kind` (lbaas_specs.SPECS) with this ID], or [] when there is none."""
+        spec = SPECS[kind]
+        found = self.api.get("%s/%s" % (spec.path, object_id), missing_ok=True)
+        return [found[spec.resource]] if found else []
 
     def finish(self, **result):
         result["api_calls"] = self._api.calls() if self._api else {"writes": 0, "reads": 0}

@@ -34,9 +34,7 @@ members:
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule
-from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class MemberInfoModule(LbaasInfoModule):
@@ -51,9 +49,7 @@ class MemberInfoModule(LbaasInfoModule):
 
     def run(self):
         p = self.params
-        if not p["loadbalancer"] and not is_uuid(p["pool"]):
-            raise ModuleError("pool: %s is a name; give loadbalancer too" % p["pool"])
-        pool = self.lookup_pool(p["pool"], p["loadbalancer"], required=False)[1]
+        pool = self.matching_pool(p["pool"], p["loadbalancer"])
         if pool is None:
             self.finish(members=[])
             return
