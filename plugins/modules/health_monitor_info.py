@@ -29,6 +29,7 @@ health_monitors:
   type: list
   elements: dict
 
+# written by tools/module_docs.py (--write health_monitor_info), as in every module of its kind: do not edit below
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 

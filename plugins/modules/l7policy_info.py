@@ -30,6 +30,7 @@ l7policies:
   type: list
   elements: dict
 
+# written by tools/module_docs.py (--write l7policy_info), as in every module of its kind: do not edit below
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 

@@ -30,6 +30,7 @@ pools:
   type: list
   elements: dict
 
+# written by tools/module_docs.py (--write pool_info), as in every module of its kind: do not edit below
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
