@@ -313,11 +313,23 @@ def _check_port(value, path):
     return value
 
 
-def _check_ip(value, path):
-    address = canonical_ip(value)
-    if address is None or not is_ip(address):
-        raise Invalid("%s: %r is not an IP address" % (path, value))
-    return address
+def _check(ok, what):
+    """A value check: ``ok(value)`` is true, or Invalid says the value is not `what`."""
+    def check(value, path):
+        if not ok(value):
+            raise Invalid("%s: %r is not %s" % (path, value, what))
+        return value
+    return check
+
+
+def _check_address(what):
+    """A check of an IP address (or a netmask written as one); the value becomes its canonical form."""
+    def check(value, path):
+        address = canonical_ip(value)
+        if address is None or not is_ip(address):
+            raise Invalid("%s: %r is not %s" % (path, value, what))
+        return address
+    return check
 
 
 def _check_cidr(value, path):
@@ -328,69 +340,22 @@ def _check_cidr(value, path):
     return str(value).strip()
 
 
-def _check_url(value, path):
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value) or URL_BAD_CHARS_RE.search(value):
-        raise Invalid("%s: %r is not an http(s) URL (no spaces or control characters)" % (path, value))
-    return value
-
-
-def _check_url_path(value, path):
-    if not value.startswith("/") or re.search(r"\s", value):
-        raise Invalid("%s: %r is not a URL path (it must start with / and have no spaces)" % (path, value))
-    return value
-
-
-def _check_expected_codes(value, path):
-    if not EXPECTED_CODES_RE.match(value):
-        raise Invalid("%s: %r is not a status code, list (200,202) or range (200-204)" % (path, value))
-    return value
-
-
-def _check_uuid(value, path):
-    if not is_uuid(value):
-        raise Invalid("%s: %r is not an ID (UUID)" % (path, value))
-    return value
-
-
-def _check_ciphers(value, path):
-    if not CIPHERS_RE.match(value):
-        raise Invalid("%s: %r is not an OpenSSL cipher string: Octavia takes letters, digits and - + ! : @ = _ . "
-                      "only (no spaces; separate ciphers with ':')" % (path, value))
-    return value
-
-
-def _check_domain_name(value, path):
-    if not DOMAIN_NAME_RE.match(value):
-        raise Invalid("%s: %r is not a domain name" % (path, value))
-    return value
-
-
-def _check_cookie_name(value, path):
-    if BAD_COOKIE_NAME_RE.search(value):
-        raise Invalid("%s: %r is not a cookie name (no spaces, quotes, separators such as , ; / = or brackets)"
-                      % (path, value))
-    return value
-
-
-def _check_netmask(value, path):
-    address = canonical_ip(value)
-    if address is None or not is_ip(address):
-        raise Invalid("%s: %r is not a netmask written as an address (for example 255.255.255.0)" % (path, value))
-    return address
-
-
 CHECKS = {
     "port": _check_port,
-    "ip": _check_ip,
+    "ip": _check_address("an IP address"),
     "cidr": _check_cidr,
-    "url": _check_url,
-    "url_path": _check_url_path,
-    "expected_codes": _check_expected_codes,
-    "uuid": _check_uuid,
-    "ciphers": _check_ciphers,
-    "domain_name": _check_domain_name,
-    "cookie_name": _check_cookie_name,
-    "netmask": _check_netmask,
+    "url": _check(lambda value: re.match(r"^https?://[^\s/?#]+[^\s]*$", value) and not URL_BAD_CHARS_RE.search(value),
+                  "an http(s) URL (no spaces or control characters)"),
+    "url_path": _check(lambda value: value.startswith("/") and not re.search(r"\s", value),
+                       "a URL path (it must start with / and have no spaces)"),
+    "expected_codes": _check(EXPECTED_CODES_RE.match, "a status code, list (200,202) or range (200-204)"),
+    "uuid": _check(is_uuid, "an ID (UUID)"),
+    "ciphers": _check(CIPHERS_RE.match, "an OpenSSL cipher string: Octavia takes letters, digits and - + ! : @ = _ . "
+                                        "only (no spaces; separate ciphers with ':')"),
+    "domain_name": _check(DOMAIN_NAME_RE.match, "a domain name"),
+    "cookie_name": _check(lambda value: not BAD_COOKIE_NAME_RE.search(value),
+                          "a cookie name (no spaces, quotes, separators such as , ; / = or brackets)"),
+    "netmask": _check_address("a netmask written as an address (for example 255.255.255.0)"),
 }
 
 

@@ -241,68 +241,53 @@ L7RULE = Spec(
 # what a PUT takes: a flavor's profile and an availability zone's profile are not in it.
 PROFILE_DATA_MAX = 4096
 
-FLAVOR_PROFILE = Spec(
-    "flavor_profile", "flavor profile", "flavorprofile", "flavorprofiles", "/lbaas/flavorprofiles",
-    [
-        Field("name", required=True, updatable=False, nonempty=True,
-              doc="Name of the flavor profile; it identifies the profile (a name two profiles share is refused)."),
-        Field("provider_name", create_required=True, nonempty=True,
-              doc="Provider driver the profile is for, for example C(amphora). Octavia refuses to change it "
-                  "while a flavor uses the profile."),
-        Field("flavor_data", "dict", as_json=True, create_required=True, max_length=PROFILE_DATA_MAX,
-              doc="The provider's flavor settings, for example C({loadbalancer_topology: ACTIVE_STANDBY}) for the "
-                  "amphora provider (M(octavia.lbaas.provider_info) lists them). Compared as a dict and sent as "
-                  "the JSON string Octavia stores (at most 4096 characters). Octavia refuses to change it while "
-                  "a flavor uses the profile."),
-    ],
-    key_doc="name",
-)
 
-FLAVOR = Spec(
-    "flavor", "flavor", "flavor", "flavors", "/lbaas/flavors",
-    [
-        Field("name", required=True, updatable=False, nonempty=True,
-              doc="Name of the flavor (unique in Octavia); users give it as a load balancer's C(flavor)."),
-        Field("description", default="", doc="Description of the flavor, shown to users."),
-        Field("flavor_profile", api="flavor_profile_id", create_required=True, updatable=False,
-              doc="Flavor profile (name or ID) the flavor applies."),
-        Field("enabled", "bool", default=True, doc="Whether new load balancers may use the flavor."),
-    ],
-    key_doc="name",
-)
+def _profile(kind, what, a_what, resource, plural, path, example):
+    """The spec of a provider profile (`kind`_profile): a name, a provider and the provider's
+    settings for a `what` (`kind`_data, a JSON string in the API), which Octavia refuses to
+    change while `a_what` uses the profile."""
+    in_use = "Octavia refuses to change it while %s uses the profile." % a_what
+    return Spec(
+        kind + "_profile", what + " profile", resource, plural, path,
+        [
+            Field("name", required=True, updatable=False, nonempty=True,
+                  doc="Name of the %s profile; it identifies the profile (a name two profiles share is refused)." % what),
+            Field("provider_name", create_required=True, nonempty=True,
+                  doc="Provider driver the profile is for, for example C(amphora). " + in_use),
+            Field(kind + "_data", "dict", as_json=True, create_required=True, max_length=PROFILE_DATA_MAX,
+                  doc="The provider's %s settings, for example C(%s) for the amphora provider "
+                      "(M(octavia.lbaas.provider_info) lists them). Compared as a dict and sent as the JSON string "
+                      "Octavia stores (at most %d characters). %s" % (what, example, PROFILE_DATA_MAX, in_use)),
+        ],
+        key_doc="name",
+    )
 
-AVAILABILITY_ZONE_PROFILE = Spec(
-    "availability_zone_profile", "availability zone profile", "availability_zone_profile",
-    "availability_zone_profiles", "/lbaas/availabilityzoneprofiles",
-    [
-        Field("name", required=True, updatable=False, nonempty=True,
-              doc="Name of the availability zone profile; it identifies the profile (a name two profiles share "
-                  "is refused)."),
-        Field("provider_name", create_required=True, nonempty=True,
-              doc="Provider driver the profile is for, for example C(amphora). Octavia refuses to change it "
-                  "while an availability zone uses the profile."),
-        Field("availability_zone_data", "dict", as_json=True, create_required=True, max_length=PROFILE_DATA_MAX,
-              doc="The provider's availability zone settings, for example C({compute_zone: az1}) for the amphora "
-                  "provider (M(octavia.lbaas.provider_info) lists them). Compared as a dict and sent as the JSON "
-                  "string Octavia stores (at most 4096 characters). Octavia refuses to change it while an "
-                  "availability zone uses the profile."),
-    ],
-    key_doc="name",
-)
 
-AVAILABILITY_ZONE = Spec(
-    "availability_zone", "availability zone", "availability_zone", "availability_zones", "/lbaas/availabilityzones",
-    [
-        Field("name", required=True, updatable=False, nonempty=True,
-              doc="Name of the availability zone (Octavia's key for it: it has no ID); users give it as a load "
-                  "balancer's C(availability_zone)."),
-        Field("description", default="", doc="Description of the availability zone, shown to users."),
-        Field("availability_zone_profile", api="availability_zone_profile_id", create_required=True, updatable=False,
-              doc="Availability zone profile (name or ID) the zone applies."),
-        Field("enabled", "bool", default=True, doc="Whether new load balancers may use the availability zone."),
-    ],
-    key_doc="name",
-)
+def _applies_profile(kind, what, plural, path, key_note, short):
+    """The spec of what users pick for a load balancer (a flavor, an availability zone): found by
+    name, it applies a `kind`_profile, which Octavia cannot change."""
+    return Spec(
+        kind, what, kind, plural, path,
+        [
+            Field("name", required=True, updatable=False, nonempty=True,
+                  doc="Name of the %s (%s); users give it as a load balancer's C(%s)." % (what, key_note, kind)),
+            Field("description", default="", doc="Description of the %s, shown to users." % what),
+            Field(kind + "_profile", api=kind + "_profile_id", create_required=True, updatable=False,
+                  doc="%s profile (name or ID) the %s applies." % (what.capitalize(), short)),
+            Field("enabled", "bool", default=True, doc="Whether new load balancers may use the %s." % what),
+        ],
+        key_doc="name",
+    )
+
+
+FLAVOR_PROFILE = _profile("flavor", "flavor", "a flavor", "flavorprofile", "flavorprofiles", "/lbaas/flavorprofiles",
+                          "{loadbalancer_topology: ACTIVE_STANDBY}")
+FLAVOR = _applies_profile("flavor", "flavor", "flavors", "/lbaas/flavors", "unique in Octavia", "flavor")
+AVAILABILITY_ZONE_PROFILE = _profile("availability_zone", "availability zone", "an availability zone",
+                                     "availability_zone_profile", "availability_zone_profiles",
+                                     "/lbaas/availabilityzoneprofiles", "{compute_zone: az1}")
+AVAILABILITY_ZONE = _applies_profile("availability_zone", "availability zone", "availability_zones",
+                                     "/lbaas/availabilityzones", "Octavia's key for it: it has no ID", "zone")
 
 # Octavia's quota limits: -1 (unlimited) .. 2000000000 (octavia/common/constants.py MIN_QUOTA, MAX_QUOTA).
 QUOTA_MIN, QUOTA_MAX = -1, 2000000000

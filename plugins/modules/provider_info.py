@@ -38,6 +38,8 @@ providers:
   sample: [{"name": "amphora", "description": "The Octavia Amphora driver.",
             "flavor_capabilities": [{"name": "loadbalancer_topology", "description": "The load balancer topology. ..."}],
             "availability_zone_capabilities": [{"name": "compute_zone", "description": "The compute availability zone."}]}]
+
+# written by tools/module_docs.py (--write provider_info), as in every module of its kind: do not edit below
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 

@@ -40,6 +40,8 @@ quota:
   type: dict
   sample: {"loadbalancer": 5, "listener": -1, "pool": -1, "member": -1, "healthmonitor": -1, "l7policy": -1, "l7rule": -1}
 project_id: {description: "ID of the project.", returned: always, type: str}
+
+# written by tools/module_docs.py (--write quota), as in every module of its kind: do not edit below
 api_calls: {description: "Octavia API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}
 plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: always, type: list, elements: dict}
