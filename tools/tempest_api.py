@@ -201,10 +201,11 @@ def render_conf(cloud, octavia, workspace):
     services = set(cloud["services"])
     key_manager = "key-manager" in services
     noop = octavia["noop"]
-    zones = list(cloud["zones"])
-    if noop and not zones:
-        # The noop compute driver never asks Nova: any name is a valid compute zone.
-        zones = ["az-noop-1"]
+    zones = list(cloud["zones"])[:3]
+    if noop:
+        # The noop compute driver never asks Nova: any name is a valid compute zone, and the
+        # AZ (profile) list and update tests need three.
+        zones += [f"az-noop-{n}" for n in range(len(zones) + 1, 4)]
     rbac = "keystone_default_roles" if octavia["enforce_new_defaults"] else "advanced"
     auth_url = cloud["auth_url"].rstrip("/")
     uri_v3 = auth_url if auth_url.endswith("/v3") else auth_url + "/v3"
@@ -268,7 +269,7 @@ def render_conf(cloud, octavia, workspace):
         f"check_interval = {interval}",
         f"lb_build_interval = {interval}",
     ]
-    for index, zone in enumerate(zones[:3]):
+    for index, zone in enumerate(zones):
         lines.append(f"availability_zone{index + 1 if index else ''} = {zone}")
     lines += [
         "",

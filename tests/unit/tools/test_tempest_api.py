@@ -64,12 +64,16 @@ def test_real_drivers_key_manager_old_policy_defaults():
     assert conf["identity"]["uri_v3"] == "http://192.0.2.10:5000/v3"
     assert (lb["test_with_noop"], lb["RBAC_test_type"]) == ("false", "advanced")
     assert (lb["availability_zone"], lb["availability_zone2"]) == ("az1", "az2")
+    assert "availability_zone3" not in lb   # real drivers: only the zones Nova has
     assert conf["auth"]["create_isolated_networks"] == "true"
     assert conf["loadbalancer-feature-enabled"]["terminated_tls_enabled"] == "true"
 
 
-def test_noop_without_nova_zones_gets_a_placeholder_zone():
-    assert _conf(dict(CLOUD, zones=[]))["load_balancer"]["availability_zone"] == "az-noop-1"
+def test_noop_fills_three_zones_with_placeholders():
+    lb = _conf(dict(CLOUD, zones=[]))["load_balancer"]
+    assert [lb[f"availability_zone{n}"] for n in ("", "2", "3")] == ["az-noop-1", "az-noop-2", "az-noop-3"]
+    lb = _conf()["load_balancer"]
+    assert [lb[f"availability_zone{n}"] for n in ("", "2", "3")] == ["nova", "az-noop-2", "az-noop-3"]
 
 
 def test_summary_per_resource_and_skip_reasons():
