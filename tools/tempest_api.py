@@ -147,7 +147,9 @@ def _bool(value, default):
 
 
 def octavia_facts(conf):
-    get = lambda section, key, default=None: conf.get(section, key, fallback=default)  # noqa: E731
+    def get(section, key, default=None):
+        return conf.get(section, key, fallback=default)
+
     drivers = {key: get("controller_worker", f"{key}_driver", "")
                for key in ("amphora", "compute", "network")}
     return {
@@ -354,7 +356,7 @@ def print_summary(summary, failed_ids, seconds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="./run tempest", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="./run tempest", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("regex", nargs="?", default=DEFAULT_REGEX,
                         help=f"tests to run (default {DEFAULT_REGEX}; 'ci': the CI subset)")
     parser.add_argument("--config-only", action="store_true", help="write tempest.conf and print it")

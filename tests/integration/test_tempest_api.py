@@ -61,13 +61,13 @@ def test_subset_runs_every_test_and_none_fails(subset_run):
 
 
 def test_only_the_expected_tests_are_skipped(subset_run):
-    _, data = subset_run
+    data = subset_run[1]
     skipped = {t.split("[")[0]: r["reason"] for t, r in data["tests"].items() if r["status"] == "skip"}
     assert sorted(skipped) == sorted(EXPECTED_SKIPS), skipped
 
 
 def test_every_api_resource_has_passing_tests(subset_run):
-    _, data = subset_run
+    data = subset_run[1]
     per = data["per_resource"]
     assert set(per) == EVERY_RESOURCE
     assert [name for name, row in per.items() if row["passed"] == 0] == []

@@ -34,7 +34,8 @@ def _octavia(text=OCTAVIA_CONF):
     return tempest_api.octavia_facts(parser)
 
 
-def _conf(cloud=CLOUD, octavia=None):
+def _conf(cloud=None, octavia=None):
+    cloud = CLOUD if cloud is None else cloud
     parser = configparser.ConfigParser(interpolation=None)
     parser.read_string(tempest_api.render_conf(cloud, octavia or _octavia(), pathlib.Path("/ws")))
     return parser
