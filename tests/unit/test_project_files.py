@@ -48,7 +48,7 @@ def test_every_collection_in_use_is_declared():
 
 
 def test_readme_run_examples_name_tools_of_the_toolchain():
-    own = {"main", "test", "setup", "testbed", "help"}
+    own = {"main", "test", "setup", "testbed", "tempest", "help"}
     tools = set(re.findall(r"\./run ([a-z][\w.-]*)", (ROOT / "README.md").read_text())) - own - {"<tool>"}
     assert tools, "no ./run example in the README"
     missing = [tool for tool in sorted(tools) if not (ROOT / ".venv" / "bin" / tool).exists()]
