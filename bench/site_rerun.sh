@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measure a re-run of playbooks/site.yml on the all-in-one test bed when nothing needs to
-# change (issue 4's goal: under 60 s): wall time of `ansible-playbook` for N runs, the
+# change (issue 14, item 4: at most 30 s): wall time of `ansible-playbook` for N runs, the
 # changed count of each (must be 0) and where the time goes per role (profile_roles).
 # Needs a deployed test bed (./run main). Writes bench/results/site-rerun-<date>.md.
 # Usage: bash bench/site_rerun.sh [runs, default 3] [ansible-playbook arguments...]

@@ -1,11 +1,14 @@
-"""Write the DOCUMENTATION blocks of the load-balancer modules: short_description, description,
+"""Write the DOCUMENTATION blocks of the load-balancer and catalog modules: short_description, description,
 author and the doc fragments. Their options are not in the block: the fragment
 octavia.lbaas.lb_options.<MODULE> renders them from the argument spec and the engine's field
 docs (plugins/plugin_utils/lbaas_docs.py) whenever Ansible reads the docs, so they cannot drift.
+Also the end of their RETURN: the values every module of a kind returns (id, api_calls, actions,
+plan; an info module's api_calls), below a comment that says so (Ansible has no doc fragments
+for RETURN). What a module returns of its own stays above it, written by hand.
 
     ./run python tools/module_docs.py [NAME...]            # print the generated DOCUMENTATION
-    ./run python tools/module_docs.py --check [NAME...]    # list modules whose block differs (exit 1)
-    ./run python tools/module_docs.py --write [NAME...]    # rewrite their DOCUMENTATION blocks
+    ./run python tools/module_docs.py --check [NAME...]    # list modules whose blocks differ (exit 1)
+    ./run python tools/module_docs.py --write [NAME...]    # rewrite their DOCUMENTATION blocks and RETURN ends
 
 Each generated block carries the GENERATED comment above it. tests/unit/tools/test_module_docs.py
 fails when a committed block differs from what this tool renders."""
@@ -43,7 +46,7 @@ HEADERS = {
         ],
         notes=["The result's RV(api_calls) counts Octavia and Neutron API calls; a re-run with nothing to change makes "
                "no write."],
-        what="load balancer"),
+        what="load balancer", results=False),  # its RETURN documents id, api_calls, actions and plan in full
     "listener": dict(
         short="Manage a listener of an Octavia load balancer",
         description=[
@@ -68,7 +71,7 @@ HEADERS = {
             "(O(members)) with one batch update.",
             "Members are matched on address and protocol_port; no name is needed.",
         ],
-        what="member"),
+        what="member", id=dict(returned="when O(address) is given")),
     "health_monitor": dict(
         short="Manage the health monitor of an Octavia pool",
         description=[
@@ -91,33 +94,80 @@ HEADERS = {
             "in its policy; O(invert), O(admin_state_up) and O(tags) are updated in place.",
         ],
         what="L7 rule"),
-    "loadbalancer_info": dict(
-        short="Read Octavia load balancers, with their tree, status and statistics",
-        description=["Lists load balancers, or finds one by name or ID. Never fails when nothing matches."],
-        info=True),
-    "listener_info": dict(
-        short="Read listeners of Octavia load balancers",
-        description=["Lists listeners, of one load balancer or of the project. Never fails when nothing matches."],
-        info=True),
-    "pool_info": dict(
-        short="Read pools of Octavia load balancers",
-        description=["Lists pools, of one load balancer or of the project. Never fails when nothing matches."],
-        info=True),
-    "member_info": dict(
-        short="Read the members of an Octavia pool",
-        description=["Lists the members of a pool. Never fails when nothing matches."],
-        info=True),
-    "health_monitor_info": dict(
-        short="Read Octavia health monitors",
-        description=["Lists health monitors: of one pool, of one load balancer, or of the project. "
-                     "Never fails when nothing matches."],
-        info=True),
-    "l7policy_info": dict(
-        short="Read the L7 policies of an Octavia listener",
-        description=["Lists L7 policies with their rules, of one listener or of the project. "
-                     "Never fails when nothing matches."],
-        info=True),
+    "flavor_profile": dict(
+        short="Manage an Octavia flavor profile",
+        description=[
+            "Creates, updates or deletes a flavor profile (admin API): the provider settings a flavor applies, found by "
+            "O(name).",
+            "O(flavor_data) is a dict, compared as a dict with what Octavia has, and sent as the JSON string the API "
+            "takes. Before any write the task checks that the provider is enabled and that every key of O(flavor_data) "
+            "is one of the provider's flavor capabilities (see M(octavia.lbaas.provider_info)).",
+            "Octavia refuses to change O(provider_name) or O(flavor_data), or to delete the profile, while a flavor "
+            "uses it; the task fails before any write, naming the flavors.",
+        ],
+        what="flavor profile", catalog=True),
+    "flavor": dict(
+        short="Manage an Octavia flavor",
+        description=[
+            "Creates, updates or deletes a flavor (admin API), found by O(name): what users pick as a load balancer's "
+            "C(flavor).",
+            "O(description) and O(enabled) are updated in place; Octavia cannot change a flavor's "
+            "O(flavor_profile): the task fails before any write (make a new flavor).",
+        ],
+        what="flavor", catalog=True),
+    "availability_zone_profile": dict(
+        short="Manage an Octavia availability zone profile",
+        description=[
+            "Creates, updates or deletes an availability zone profile (admin API): the provider settings an "
+            "availability zone applies, found by O(name).",
+            "O(availability_zone_data) is a dict, compared as a dict and sent as the JSON string the API takes. "
+            "Before any write the task checks that the provider is enabled and that every key is one of the "
+            "provider's availability zone capabilities (see M(octavia.lbaas.provider_info)).",
+            "Octavia refuses to change O(provider_name) or O(availability_zone_data), or to delete the profile, while "
+            "an availability zone uses it; the task fails before any write, naming them.",
+        ],
+        what="availability zone profile", catalog=True),
+    "availability_zone": dict(
+        short="Manage an Octavia availability zone",
+        description=[
+            "Creates, updates or deletes an availability zone (admin API), found by O(name) (Octavia's key for it: "
+            "an availability zone has no ID, and its name cannot change).",
+            "O(description) and O(enabled) are updated in place; Octavia cannot change its "
+            "O(availability_zone_profile): the task fails before any write.",
+        ],
+        catalog=True, id=dict(description="Always null: an availability zone has no ID (its name is its key).")),
+    "quota": dict(
+        short="Manage the load-balancer quota of a project",
+        description=[
+            "Sets the limits of a project (admin API): how many load balancers, listeners, pools, members, health "
+            "monitors, L7 policies and rules it may have; C(-1) means unlimited.",
+            "Limits are compared with the ones in effect (Octavia's defaults where the project has none of its "
+            "own): a limit already in effect is no write. Limits the task does not give stay as they are.",
+            "O(state=absent) resets every limit of the project to Octavia's defaults; it is no write when every "
+            "limit in effect equals its default already (the API cannot tell those from limits of the project's "
+            "own).",
+        ],
+        catalog=True, id=None, plan="always"),
 }
+
+
+# The info modules: (name, short_description, what it lists). Each only reads, and none fails when nothing matches.
+INFO = (
+    ("loadbalancer_info", "Read Octavia load balancers, with their tree, status and statistics",
+     "load balancers, or finds one by name or ID"),
+    ("listener_info", "Read listeners of Octavia load balancers", "listeners, of one load balancer or of the project"),
+    ("pool_info", "Read pools of Octavia load balancers", "pools, of one load balancer or of the project"),
+    ("member_info", "Read the members of an Octavia pool", "the members of a pool"),
+    ("health_monitor_info", "Read Octavia health monitors",
+     "health monitors: of one pool, of one load balancer, or of the project"),
+    ("l7policy_info", "Read the L7 policies of an Octavia listener",
+     "L7 policies with their rules, of one listener or of the project"),
+    ("provider_info", "Read Octavia's provider drivers and their capabilities",
+     "the enabled provider drivers; with O(provider), also the keys a flavor profile and an availability zone "
+     "profile for it may set"),
+)
+HEADERS.update((name, dict(short=short, description=["Lists %s. Never fails when nothing matches." % lists], info=True))
+               for name, short, lists in INFO)
 
 
 def documentation(name):
@@ -132,10 +182,55 @@ def documentation(name):
             lines += item("  ", text)
     lines.append("author: %s" % AUTHOR)
     fragments = ["octavia.lbaas.cloud"]
-    fragments += ["octavia.lbaas.lb_attributes.INFO"] if info else ["octavia.lbaas.cloud.WAIT", "octavia.lbaas.lb_attributes"]
+    if info:
+        fragments.append("octavia.lbaas.lb_attributes.INFO")
+    else:
+        # the catalog objects (flavors, quotas, ...) have no provisioning status: nothing to wait for
+        fragments += ([] if head.get("catalog") else ["octavia.lbaas.cloud.WAIT"]) + ["octavia.lbaas.lb_attributes"]
     fragments.append("octavia.lbaas.lb_options.%s" % name.upper())
     lines.append("extends_documentation_fragment: [%s]" % ", ".join(fragments))
     return "\n".join(lines) + "\n"
+
+
+def entry(key, description, returned="always", type="str", more=""):
+    """A RETURN value in one line (flow style)."""
+    return '%s: {description: "%s", returned: %s, type: %s%s}' % (key, description, returned, type, more)
+
+
+def results(name):
+    """The values every load-balancer and catalog module returns besides its object (documented in
+    full in loadbalancer's RETURN), or every info module: the end of its RETURN."""
+    head = HEADERS[name]
+    if head.get("info"):
+        return [entry("api_calls", "API calls the task made (only reads).", type="dict",
+                      more=', sample: {"writes": 0, "reads": 3}')]
+    lines = []
+    if head.get("id", {}) is not None:       # the quota has no ID
+        id_doc = dict(head.get("id", {}))
+        id_doc.setdefault("description", "ID of the %s (null when it does not exist)." % head.get("what"))
+        lines.append(entry("id", **id_doc))
+    calls = "Octavia" if head.get("catalog") else "Octavia and Neutron"
+    return lines + [
+        entry("api_calls", "%s API calls the task made, as in M(octavia.lbaas.loadbalancer)." % calls, type="dict"),
+        entry("actions", "The writes the task made, or would make in check mode, in order.", type="list",
+              more=", elements: str"),
+        entry("plan", "The writes as data, as in M(octavia.lbaas.loadbalancer).",
+              returned=head.get("plan", "when state is present"), type="list", more=", elements: dict"),
+    ]
+
+
+RESULTS = "# written by tools/module_docs.py (--write %s), as in every module of its kind: do not edit below\n"
+RETURN_BLOCK = re.compile(r'(RETURN = r""")(.*?)(""")', re.S)
+RESULT_KEYS = ("id:", "api_calls:", "actions:", "plan:")
+
+
+def return_block(name, block):
+    """`block` (a RETURN's text) with the generated results at its end: what the module writes by
+    hand comes before the RESULTS comment (the first time, before the results it ends with)."""
+    own = block.split(RESULTS % name)[0].rstrip("\n").split("\n")
+    while own and (not own[-1] or own[-1].startswith(RESULT_KEYS)):
+        own.pop()
+    return "\n".join(own) + "\n\n" + RESULTS % name + "\n".join(results(name)) + "\n"
 
 
 GENERATED = ("# DOCUMENTATION is generated by tools/module_docs.py (its options: the doc fragment lb_options, from the\n"
@@ -148,7 +243,10 @@ def rendered(name):
     path = ROOT / "plugins" / "modules" / ("%s.py" % name)
     text = path.read_text()
     block = GENERATED % name + 'DOCUMENTATION = r"""%s"""' % documentation(name)
-    return path, text, BLOCK.sub(lambda m: block, text, count=1)
+    new = BLOCK.sub(lambda m: block, text, count=1)
+    if HEADERS[name].get("results", True):
+        new = RETURN_BLOCK.sub(lambda m: m.group(1) + return_block(name, m.group(2)) + m.group(3), new, count=1)
+    return path, text, new
 
 
 def write(name):
@@ -169,7 +267,7 @@ def main(argv):
             path, text, new = rendered(name)
             if new != text:
                 stale.append(name)
-                print("%s: differs from the generated DOCUMENTATION" % path.relative_to(ROOT))
+                print("%s: differs from the generated DOCUMENTATION or RETURN" % path.relative_to(ROOT))
         else:
             print(documentation(name))
     return 1 if stale else 0

@@ -220,12 +220,24 @@ def audit(data, checks=None, lb_ids=None, now=0.0, grace_period=0, ignore_ids=()
             skipped_keys.add(key)
             skipped.append({"kind": kind, "id": obj.get("id"), "name": obj.get("name"), "reason": reason})
 
-    def busy_lb(lb):
-        status = lb.get("provisioning_status") or ""
-        return status.startswith(PENDING_PREFIX)
+    def busy(kind, obj):
+        """The status of a load balancer or an amphora (`kind`) Octavia is working on, else None."""
+        if kind == "loadbalancer":
+            status = obj.get("provisioning_status") or ""
+            return status if status.startswith(PENDING_PREFIX) else None
+        status = obj.get("status") or ""
+        return status if status in AMPHORA_IN_FLIGHT else None
 
-    def busy_amp(amp):
-        return (amp.get("status") or "") in AMPHORA_IN_FLIGHT
+    def judged(kind, obj):
+        """Whether a load balancer or an amphora something is missing for is reported; one listed
+        in ignore_ids, or that Octavia is working on, is skipped instead."""
+        if obj["id"] in ignore:
+            skip(kind, obj, "listed in ignore_ids")
+        elif busy(kind, obj):
+            skip(kind, obj, "Octavia is working on it (%s)" % busy(kind, obj))
+        else:
+            return True
+        return False
 
     selected_lbs = [lb for lb in lbs if lb_ids is None or lb["id"] in lb_ids]
     selected_amps = [a for a in amps if lb_ids is None or a.get("loadbalancer_id") in lb_ids]
@@ -234,11 +246,7 @@ def audit(data, checks=None, lb_ids=None, now=0.0, grace_period=0, ignore_ids=()
         for lb in selected_lbs:
             if not lb.get("vip_port_id") or lb["vip_port_id"] in port_ids:
                 continue
-            if lb["id"] in ignore:
-                skip("loadbalancer", lb, "listed in ignore_ids")
-            elif busy_lb(lb):
-                skip("loadbalancer", lb, "Octavia is working on it (%s)" % lb["provisioning_status"])
-            else:
+            if judged("loadbalancer", lb):
                 result["loadbalancers_missing_vip_port"].append(lb_view(lb))
 
     amp_checks = (("amphora_computes", "compute_id", server_ids, "amphorae_missing_compute"),
@@ -253,11 +261,7 @@ def audit(data, checks=None, lb_ids=None, now=0.0, grace_period=0, ignore_ids=()
                 value = canonical_ip(value)
             if not value or value in existing:
                 continue
-            if amp["id"] in ignore:
-                skip("amphora", amp, "listed in ignore_ids")
-            elif busy_amp(amp):
-                skip("amphora", amp, "Octavia is working on it (%s)" % amp["status"])
-            else:
+            if judged("amphora", amp):
                 result[key].append(amphora_view(amp))
 
     if "orphan_ports" in checks:
@@ -272,7 +276,7 @@ def audit(data, checks=None, lb_ids=None, now=0.0, grace_period=0, ignore_ids=()
             age = _age(port, now)
             if port["id"] in ignore:
                 skip("port", port, "listed in ignore_ids")
-            elif owner is not None and (busy_lb(owner) if kind == "loadbalancer" else busy_amp(owner)):
+            elif owner is not None and busy(kind, owner):
                 skip("port", port, "Octavia is working on its %s %s (%s)" % (
                     kind, owner_id, owner.get("provisioning_status") or owner.get("status")))
             elif grace_period > 0 and age is not None and age < grace_period:

@@ -136,15 +136,18 @@ class OctaviaApi:
     def get(self, path, params=None, missing_ok=False, what=None):
         return self.request("GET", path, params=params, missing_ok=missing_ok, what=what or "read %s" % path)
 
-    def list(self, path, plural, params=None, service="load_balancer"):
+    def list(self, path, plural, params=None, service="load_balancer", links=None):
         """Every page of a listing, within the task's time budget; a `next` link that
-        comes back again (a misbehaving proxy or API) ends it with an error."""
+        comes back again (a misbehaving proxy or API) ends it with an error. `links` is
+        the key of the page links when it is not `<plural>_links` (Octavia's flavor and
+        availability zone profiles answer `flavorprofile_links`,
+        `availability_zone_profile_links`)."""
         items = []
         seen = set()
         body = self.request("GET", path, params=params, what="list %s" % plural, service=service)
         while True:
             items.extend(body.get(plural) or [])
-            nxt = [link.get("href") for link in body.get(plural + "_links") or [] if link.get("rel") == "next"]
+            nxt = [link.get("href") for link in body.get(links or plural + "_links") or [] if link.get("rel") == "next"]
             if not nxt or not nxt[0]:
                 return items
             if nxt[0] in seen:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -118,12 +119,15 @@ class Field:
     ordered    lists compare in order (alpn_protocols); other lists compare as sets
     max_length longest string (or list element, or dict value) Octavia accepts
     nonempty   an empty string (an identifying name) or an empty list is refused
+    as_json    a dict Octavia takes and returns as a JSON string (flavor_data): kept as
+               the task gives it (any JSON values), compared as a dict, sent encoded;
+               max_length is the length of its encoding
     """
 
     def __init__(self, name, type="str", api=None, doc="", updatable=True, required=False,
                  create_required=False, default=None, choices=None, elements=None, ordered=False,
                  minimum=None, maximum=None, check=None, ref=None, aliases=None, subset=False,
-                 suboptions=None, no_log=None, max_length=MAX_STRING, nonempty=False):
+                 suboptions=None, no_log=None, max_length=MAX_STRING, nonempty=False, as_json=False):
         self.name = name
         self.type = type
         self.api = api or name
@@ -145,6 +149,7 @@ class Field:
         self.no_log = no_log
         self.max_length = max_length
         self.nonempty = nonempty
+        self.as_json = as_json
 
     # -- input ------------------------------------------------------------------------
     def coerce(self, value, path):
@@ -166,6 +171,8 @@ class Field:
         if self.type == "dict":
             if not isinstance(value, dict):
                 raise Invalid("%s: must be a dict, got %r" % (path, value))
+            if self.as_json:
+                return self._json_dict(value, path)
             if self.suboptions:
                 known = {f.name: f for f in self.suboptions}
                 out = {}
@@ -180,6 +187,32 @@ class Field:
                 self._length(item, "%s.%s" % (path, key))
             return out
         return self._scalar(value, self.type, path)
+
+    def _json_dict(self, value, path):
+        try:
+            text = self.encode(value)
+        except (TypeError, ValueError) as exc:
+            raise Invalid("%s: cannot be written as JSON (%s)" % (path, exc)) from None
+        if self.max_length is not None and len(text) > self.max_length:
+            raise Invalid("%s: is %d characters long as JSON; Octavia takes at most %d" % (path, len(text), self.max_length))
+        return json.loads(text)
+
+    @staticmethod
+    def encode(value):
+        """The JSON text of an as_json field's value (keys sorted: one value, one text)."""
+        return json.dumps(value, sort_keys=True)
+
+    @staticmethod
+    def decode(value):
+        """An as_json field as Octavia returns it (a JSON string) → the dict; anything
+        that is not a JSON object is kept as it is (and so differs from any dict)."""
+        if isinstance(value, str):
+            try:
+                decoded = json.loads(value)
+            except ValueError:
+                return value
+            return decoded if isinstance(decoded, dict) else value
+        return value
 
     @staticmethod
     def _header_value(value):
@@ -280,11 +313,23 @@ def _check_port(value, path):
     return value
 
 
-def _check_ip(value, path):
-    address = canonical_ip(value)
-    if address is None or not is_ip(address):
-        raise Invalid("%s: %r is not an IP address" % (path, value))
-    return address
+def _check(ok, what):
+    """A value check: ``ok(value)`` is true, or Invalid says the value is not `what`."""
+    def check(value, path):
+        if not ok(value):
+            raise Invalid("%s: %r is not %s" % (path, value, what))
+        return value
+    return check
+
+
+def _check_address(what):
+    """A check of an IP address (or a netmask written as one); the value becomes its canonical form."""
+    def check(value, path):
+        address = canonical_ip(value)
+        if address is None or not is_ip(address):
+            raise Invalid("%s: %r is not %s" % (path, value, what))
+        return address
+    return check
 
 
 def _check_cidr(value, path):
@@ -295,69 +340,22 @@ def _check_cidr(value, path):
     return str(value).strip()
 
 
-def _check_url(value, path):
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value) or URL_BAD_CHARS_RE.search(value):
-        raise Invalid("%s: %r is not an http(s) URL (no spaces or control characters)" % (path, value))
-    return value
-
-
-def _check_url_path(value, path):
-    if not value.startswith("/") or re.search(r"\s", value):
-        raise Invalid("%s: %r is not a URL path (it must start with / and have no spaces)" % (path, value))
-    return value
-
-
-def _check_expected_codes(value, path):
-    if not EXPECTED_CODES_RE.match(value):
-        raise Invalid("%s: %r is not a status code, list (200,202) or range (200-204)" % (path, value))
-    return value
-
-
-def _check_uuid(value, path):
-    if not is_uuid(value):
-        raise Invalid("%s: %r is not an ID (UUID)" % (path, value))
-    return value
-
-
-def _check_ciphers(value, path):
-    if not CIPHERS_RE.match(value):
-        raise Invalid("%s: %r is not an OpenSSL cipher string: Octavia takes letters, digits and - + ! : @ = _ . "
-                      "only (no spaces; separate ciphers with ':')" % (path, value))
-    return value
-
-
-def _check_domain_name(value, path):
-    if not DOMAIN_NAME_RE.match(value):
-        raise Invalid("%s: %r is not a domain name" % (path, value))
-    return value
-
-
-def _check_cookie_name(value, path):
-    if BAD_COOKIE_NAME_RE.search(value):
-        raise Invalid("%s: %r is not a cookie name (no spaces, quotes, separators such as , ; / = or brackets)"
-                      % (path, value))
-    return value
-
-
-def _check_netmask(value, path):
-    address = canonical_ip(value)
-    if address is None or not is_ip(address):
-        raise Invalid("%s: %r is not a netmask written as an address (for example 255.255.255.0)" % (path, value))
-    return address
-
-
 CHECKS = {
     "port": _check_port,
-    "ip": _check_ip,
+    "ip": _check_address("an IP address"),
     "cidr": _check_cidr,
-    "url": _check_url,
-    "url_path": _check_url_path,
-    "expected_codes": _check_expected_codes,
-    "uuid": _check_uuid,
-    "ciphers": _check_ciphers,
-    "domain_name": _check_domain_name,
-    "cookie_name": _check_cookie_name,
-    "netmask": _check_netmask,
+    "url": _check(lambda value: re.match(r"^https?://[^\s/?#]+[^\s]*$", value) and not URL_BAD_CHARS_RE.search(value),
+                  "an http(s) URL (no spaces or control characters)"),
+    "url_path": _check(lambda value: value.startswith("/") and not re.search(r"\s", value),
+                       "a URL path (it must start with / and have no spaces)"),
+    "expected_codes": _check(EXPECTED_CODES_RE.match, "a status code, list (200,202) or range (200-204)"),
+    "uuid": _check(is_uuid, "an ID (UUID)"),
+    "ciphers": _check(CIPHERS_RE.match, "an OpenSSL cipher string: Octavia takes letters, digits and - + ! : @ = _ . "
+                                        "only (no spaces; separate ciphers with ':')"),
+    "domain_name": _check(DOMAIN_NAME_RE.match, "a domain name"),
+    "cookie_name": _check(lambda value: not BAD_COOKIE_NAME_RE.search(value),
+                          "a cookie name (no spaces, quotes, separators such as , ; / = or brackets)"),
+    "netmask": _check_address("a netmask written as an address (for example 255.255.255.0)"),
 }
 
 
@@ -400,6 +398,8 @@ class Spec:
                 value = canonical_ip(value) if is_ip(value) else value
             if f.type == "dict" and f.suboptions and isinstance(value, dict):
                 value = {sub.name: value.get(sub.api) for sub in f.suboptions}
+            elif f.as_json:
+                value = f.decode(value)
             out[f.name] = value
         for f in self.fields.values():
             if out[f.name] is None and f.default is not None:
@@ -429,5 +429,7 @@ class Spec:
                 value = refs(value) if refs else value
             elif f.type == "dict" and f.suboptions and value is not None:
                 value = {sub.api: value[sub.name] for sub in f.suboptions if value.get(sub.name) is not None}
+            elif f.as_json and value is not None:
+                value = f.encode(value)
             out[f.api] = value
         return out

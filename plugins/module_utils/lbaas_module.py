@@ -14,11 +14,26 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup impo
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_api import OctaviaApi
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import PENDING_PREFIX
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import resolve
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import rule_key
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import SPECS, rule_key
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 PROJECT_OPTION = {"type": "str"}
+
+
+def info_options(*parents, **options):
+    """The options of an info module that lists objects of load balancers: the project, the
+    load balancer (then `parents`, the object's parents in it), the object's name or ID,
+    Octavia's query filters, then the module's own `options`."""
+    spec = dict(project=dict(PROJECT_OPTION), loadbalancer=dict(type="str"))
+    spec.update((parent, dict(type="str")) for parent in parents)
+    spec.update(name=dict(type="str"), filters=dict(type="dict", default={}), **options)
+    return spec
+
+
+def flag(default=False):
+    """A boolean option of an info module: what to include."""
+    return dict(type="bool", default=default)
 
 
 class ParentLookup:
@@ -42,42 +57,34 @@ class ParentLookup:
 
     def lookup_pool(self, pool_ref, lb_ref=None, required=True):
         """-> (Current of the pool's load balancer, pool) or (None, None)."""
-        if lb_ref:
-            lb = self.lookup_lb(lb_ref, required)
-            if lb is None:
-                return None, None
-            current = Current(self.api, lb)
-            pool = current.find_pool(pool_ref)
-        elif is_uuid(pool_ref):
-            found = self.api.get("/lbaas/pools/%s" % pool_ref, missing_ok=True)
-            pool = found.get("pool") if found else None
-            lb = self.api.get_loadbalancer(pool["loadbalancers"][0]["id"]) if pool else None
-            current = Current(self.api, lb) if lb else None
-        else:
-            raise ModuleError("pool: %s is a name; give loadbalancer too (pool names are looked up in their load balancer)"
-                              % pool_ref)
-        if pool is None and required:
-            raise ModuleError("Pool %s not found%s" % (pool_ref, " in load balancer %s" % lb_ref if lb_ref else ""))
-        return current, pool
+        return self._lookup_lb_child("pool", pool_ref, lb_ref, required,
+                                     "pool: %s is a name; give loadbalancer too (pool names are looked up in their "
+                                     "load balancer)")
 
     def lookup_listener(self, listener_ref, lb_ref=None, required=True):
         """-> (Current, listener) or (None, None). A listener is PROTOCOL:PORT, a name or an ID."""
+        return self._lookup_lb_child("listener", listener_ref, lb_ref, required,
+                                     "listener: %s is not an ID; give loadbalancer too")
+
+    def _lookup_lb_child(self, kind, ref, lb_ref, required, needs_lb):
+        """A pool or a listener (`kind`): found in the load balancer `lb_ref`, or read by its ID
+        with its load balancer. -> (Current, object) or (None, None)."""
         if lb_ref:
             lb = self.lookup_lb(lb_ref, required)
             if lb is None:
                 return None, None
             current = Current(self.api, lb)
-            listener = current.find_listener(listener_ref)
-        elif is_uuid(listener_ref):
-            found = self.api.get("/lbaas/listeners/%s" % listener_ref, missing_ok=True)
-            listener = found.get("listener") if found else None
-            lb = self.api.get_loadbalancer(listener["loadbalancers"][0]["id"]) if listener else None
+            found = getattr(current, "find_" + kind)(ref)
+        elif is_uuid(ref):
+            found = self.api.get("/lbaas/%ss/%s" % (kind, ref), missing_ok=True)
+            found = found.get(kind) if found else None
+            lb = self.api.get_loadbalancer(found["loadbalancers"][0]["id"]) if found else None
             current = Current(self.api, lb) if lb else None
         else:
-            raise ModuleError("listener: %s is not an ID; give loadbalancer too" % listener_ref)
-        if listener is None and required:
-            raise ModuleError("Listener %s not found%s" % (listener_ref, " in load balancer %s" % lb_ref if lb_ref else ""))
-        return current, listener
+            raise ModuleError(needs_lb % ref)
+        if found is None and required:
+            raise ModuleError("%s %s not found%s" % (kind.capitalize(), ref, " in load balancer %s" % lb_ref if lb_ref else ""))
+        return current, found
 
     def lookup_l7policy(self, policy_ref, listener_ref=None, lb_ref=None, required=True):
         """-> (Current, listener, policy) or (None, None, None)."""
@@ -272,6 +279,26 @@ class LbaasInfoModule(ParentLookup, CloudModule):
                 raise
             self.ansible.warn("%s; nothing is listed for it" % exc.msg)
             return None
+
+    def in_loadbalancer(self, query):
+        """`query` limited to the load balancer the task names (when it names one); None when
+        that load balancer does not exist (nothing matches)."""
+        if not self.params["loadbalancer"]:
+            return query
+        lb = self.matching_lb(self.params["loadbalancer"])
+        return None if lb is None else dict(query, loadbalancer_id=lb["id"])
+
+    def matching_pool(self, ref, lb_ref):
+        """The pool `ref` (an ID, or a name in the load balancer `lb_ref`), or None."""
+        if not lb_ref and not is_uuid(ref):
+            raise ModuleError("pool: %s is a name; give loadbalancer too" % ref)
+        return self.lookup_pool(ref, lb_ref, required=False)[1]
+
+    def read(self, kind, object_id):
+        """[the object of type `kind` (lbaas_specs.SPECS) with this ID], or [] when there is none."""
+        spec = SPECS[kind]
+        found = self.api.get("%s/%s" % (spec.path, object_id), missing_ok=True)
+        return [found[spec.resource]] if found else []
 
     def finish(self, **result):
         result["api_calls"] = self._api.calls() if self._api else {"writes": 0, "reads": 0}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import join_path
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import HEALTH_MONITOR, L7POLICY, L7RULE, LISTENER, LOADBALANCER, MEMBER, POOL
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import HEALTH_MONITOR, L7POLICY, L7RULE, LISTENER, LOADBALANCER, MEMBER, POOL, SPECS
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
@@ -106,6 +106,18 @@ PHASES = ("lb", "delete_policy", "delete_listener", "create_pool", "pool", "list
 # The fully-populated create (one POST for a whole new load balancer)
 # ---------------------------------------------------------------------------------------
 
+def _pool_by_name(spec, obj, field, pool_names, why=""):
+    """The body of a listener or an L7 policy inside a new load balancer's: its pool (`field`,
+    default_pool or redirect_pool) is referred to by name, and must be one of the task's pools."""
+    body = spec.body(obj, refs=lambda name: name)
+    pool = body.pop(field + "_id", None)
+    if pool:
+        if pool not in pool_names:
+            raise ModuleError("%s: pool %s is not defined in this task%s" % (join_path(obj["_path"], field), pool, why))
+        body[field] = {"name": pool}
+    return body
+
+
 def graph_body(desired, resolved=None):
     """Body of POST /v2/lbaas/loadbalancers with every listener, pool, member, health
     monitor, L7 policy and rule. Pools are defined once, at the load balancer level;
@@ -128,22 +140,10 @@ def graph_body(desired, resolved=None):
         body["pools"].append(item)
     body["listeners"] = []
     for listener in desired.get("listeners") or []:
-        item = LISTENER.body(listener, refs=lambda name: name)
-        pool = item.pop("default_pool_id", None)
-        if pool:
-            if pool not in pool_names:
-                raise ModuleError("%s: pool %s is not defined in this task (a new load balancer has no other pools)"
-                                  % (join_path(listener["_path"], "default_pool"), pool))
-            item["default_pool"] = {"name": pool}
+        item = _pool_by_name(LISTENER, listener, "default_pool", pool_names, " (a new load balancer has no other pools)")
         policies = []
         for policy in listener.get("l7policies") or []:
-            pitem = L7POLICY.body(policy, refs=lambda name: name)
-            target = pitem.pop("redirect_pool_id", None)
-            if target:
-                if target not in pool_names:
-                    raise ModuleError("%s: pool %s is not defined in this task"
-                                      % (join_path(policy["_path"], "redirect_pool"), target))
-                pitem["redirect_pool"] = {"name": target}
+            pitem = _pool_by_name(L7POLICY, policy, "redirect_pool", pool_names)
             if policy.get("rules"):
                 pitem["rules"] = [L7RULE.body(r) for r in policy["rules"]]
             policies.append(pitem)
@@ -157,28 +157,22 @@ def graph_body(desired, resolved=None):
     return {"loadbalancer": body}
 
 
+def predicted(kind, want):
+    """What Octavia will report for a new `kind` made from `want`, with the children the task
+    gives (spec.children: a pool's members and health monitor, a listener's policies, their rules)."""
+    spec = SPECS[kind]
+    item = public(spec.predict(want))
+    for child in spec.children.values():
+        value = want.get(child.name)
+        if value is not None:
+            item[child.name] = [predicted(child.kind, v) for v in value] if child.many else predicted(child.kind, value)
+    return item
+
+
 def predict_tree(desired):
     """The diff's `after` for a load balancer that does not exist yet."""
     after = public(LOADBALANCER.predict(desired["loadbalancer"]))
-    if desired.get("pools") is not None:
-        after["pools"] = []
-        for pool in desired["pools"]:
-            item = public(POOL.predict(pool))
-            if pool.get("members") is not None:
-                item["members"] = [public(MEMBER.predict(m)) for m in pool["members"]]
-            if pool.get("healthmonitor") is not None:
-                item["healthmonitor"] = public(HEALTH_MONITOR.predict(pool["healthmonitor"]))
-            after["pools"].append(item)
-    if desired.get("listeners") is not None:
-        after["listeners"] = []
-        for listener in desired["listeners"]:
-            item = public(LISTENER.predict(listener))
-            if listener.get("l7policies") is not None:
-                item["l7policies"] = []
-                for policy in listener["l7policies"]:
-                    pitem = public(L7POLICY.predict(policy))
-                    if policy.get("rules") is not None:
-                        pitem["rules"] = [public(L7RULE.predict(r)) for r in policy["rules"]]
-                    item["l7policies"].append(pitem)
-            after["listeners"].append(item)
+    for name, kind in (("pools", "pool"), ("listeners", "listener")):
+        if desired.get(name) is not None:
+            after[name] = [predicted(kind, item) for item in desired[name]]
     return after

@@ -140,8 +140,23 @@ class Planner:
                 after.append(view)
         return before, after
 
+    def view(self, kind, obj):
+        """`obj` in option space; the load balancer's pool names (a listener's default pool, a
+        policy's redirect pool) are read only when it refers to a pool."""
+        spec = SPECS[kind]
+        refers = any(f.ref == "pool" and obj.get(f.api) for f in spec.fields.values())
+        return spec.view(obj, self.current.pool_names() if refers else None)
+
+    def compare(self, kind, want, have, what):
+        """-> (`have` in option space, the changes `want` makes to it); fails before any write on
+        a change Octavia cannot make."""
+        view = self.view(kind, have)
+        changes = diff_fields(kind, want, view)
+        refuse_immutable(kind, what, changes)
+        return view, changes
+
     def listener_view(self, li, policies=False):
-        view = LISTENER.view(li, self.current.pool_names() if li.get("default_pool_id") else None)
+        view = self.view("listener", li)
         if policies:
             view["l7policies"] = [self.l7policy_view(p) for p in self.current.l7policies(li)]
         return public(view)
@@ -172,9 +187,7 @@ class Planner:
                                                       want.get("protocol"))[1]
             return None, after
         self.ids[("listener", key)] = have["id"]
-        view = LISTENER.view(have, self.current.pool_names() if have.get("default_pool_id") else None)
-        changes = diff_fields("listener", want, view)
-        refuse_immutable("listener", what, changes)
+        view, changes = self.compare("listener", want, have, what)
         if changes:
             self.add("listener", Op("update", "listener", what, "PUT", "/lbaas/listeners/%s" % have["id"],
                                     {"listener": LISTENER.body(want, refs=self._refs(join_path(path, "default_pool")),
@@ -187,7 +200,7 @@ class Planner:
 
     # -- L7 policies and rules -----------------------------------------------------------
     def l7policy_view(self, policy, rules=True):
-        view = L7POLICY.view(policy, self.current.pool_names() if policy.get("redirect_pool_id") else None)
+        view = self.view("l7policy", policy)
         if rules:
             view["rules"] = [public(L7RULE.view(r)) for r in self.current.rules(policy)]
         return public(view)
@@ -295,9 +308,7 @@ class Planner:
                 after["rules"] = self.rules(want["rules"], None, Ref("l7policy", pkey), what, True)[1]
             return None, after
         self.ids[("l7policy", pkey)] = have["id"]
-        view = L7POLICY.view(have, self.current.pool_names() if have.get("redirect_pool_id") else None)
-        changes = diff_fields("l7policy", want, view)
-        refuse_immutable("l7policy", what, changes)
+        view, changes = self.compare("l7policy", want, have, what)
         if changes:
             only = set(changes)
             if "action" in changes:
@@ -405,9 +416,7 @@ class Planner:
                                                             want.get("protocol"), phase="create_pool")[1]
             return None, after
         self.ids[("pool", name)] = have["id"]
-        view = POOL.view(have)
-        changes = diff_fields("pool", want, view)
-        refuse_immutable("pool", what, changes)
+        view, changes = self.compare("pool", want, have, what)
         if changes:
             body = POOL.body(want, only=changes)
             if "session_persistence" in changes and not (want.get("session_persistence") or {}).get("type"):
@@ -488,9 +497,7 @@ class Planner:
                                lookup=("/lbaas/healthmonitors", "healthmonitors", {"pool_id": pool_id},
                                        lambda hm: True)))
             return None, public(HEALTH_MONITOR.predict(want))
-        view = HEALTH_MONITOR.view(have)
-        changes = diff_fields("health_monitor", want, view)
-        refuse_immutable("health_monitor", what, changes)
+        view, changes = self.compare("health_monitor", want, have, what)
         if changes:
             self.add(phase, Op("update", "health_monitor", what, "PUT", "/lbaas/healthmonitors/%s" % have["id"],
                                {"healthmonitor": HEALTH_MONITOR.body(want, only=changes)}, changes=changes))

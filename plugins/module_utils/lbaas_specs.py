@@ -1,7 +1,8 @@
 # Copyright: octavia.lbaas contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """The Octavia object types, each declared once as a `Spec` of `Field`s (load balancer,
-listener, pool, member, health monitor, L7 policy, L7 rule), the module argument specs
+listener, pool, member, health monitor, L7 policy, L7 rule; and the operator's catalog:
+flavor profile, flavor, availability zone profile, availability zone, quota), the module argument specs
 built from them (`object_options()` and the nested tree options), and each type's
 natural key and label."""
 
@@ -233,7 +234,78 @@ L7RULE = Spec(
     key_doc="type, compare_type, rule_key and value in its policy",
 )
 
-SPECS = {s.kind: s for s in (LOADBALANCER, LISTENER, POOL, MEMBER, HEALTH_MONITOR, L7POLICY, L7RULE)}
+# The operator's catalog (admin API): objects outside any load balancer, found by name
+# (a flavor's or an availability zone's name is unique; a profile's is not, the module
+# refuses an ambiguous one). Octavia 19's types (octavia/api/v2/types/flavors.py,
+# flavor_profile.py, availability_zones.py, availability_zone_profile.py, quotas.py) say
+# what a PUT takes: a flavor's profile and an availability zone's profile are not in it.
+PROFILE_DATA_MAX = 4096
+
+
+def _profile(kind, what, a_what, resource, plural, path, example):
+    """The spec of a provider profile (`kind`_profile): a name, a provider and the provider's
+    settings for a `what` (`kind`_data, a JSON string in the API), which Octavia refuses to
+    change while `a_what` uses the profile."""
+    in_use = "Octavia refuses to change it while %s uses the profile." % a_what
+    return Spec(
+        kind + "_profile", what + " profile", resource, plural, path,
+        [
+            Field("name", required=True, updatable=False, nonempty=True,
+                  doc="Name of the %s profile; it identifies the profile (a name two profiles share is refused)." % what),
+            Field("provider_name", create_required=True, nonempty=True,
+                  doc="Provider driver the profile is for, for example C(amphora). " + in_use),
+            Field(kind + "_data", "dict", as_json=True, create_required=True, max_length=PROFILE_DATA_MAX,
+                  doc="The provider's %s settings, for example C(%s) for the amphora provider "
+                      "(M(octavia.lbaas.provider_info) lists them). Compared as a dict and sent as the JSON string "
+                      "Octavia stores (at most %d characters). %s" % (what, example, PROFILE_DATA_MAX, in_use)),
+        ],
+        key_doc="name",
+    )
+
+
+def _applies_profile(kind, what, plural, path, key_note, short):
+    """The spec of what users pick for a load balancer (a flavor, an availability zone): found by
+    name, it applies a `kind`_profile, which Octavia cannot change."""
+    return Spec(
+        kind, what, kind, plural, path,
+        [
+            Field("name", required=True, updatable=False, nonempty=True,
+                  doc="Name of the %s (%s); users give it as a load balancer's C(%s)." % (what, key_note, kind)),
+            Field("description", default="", doc="Description of the %s, shown to users." % what),
+            Field(kind + "_profile", api=kind + "_profile_id", create_required=True, updatable=False,
+                  doc="%s profile (name or ID) the %s applies." % (what.capitalize(), short)),
+            Field("enabled", "bool", default=True, doc="Whether new load balancers may use the %s." % what),
+        ],
+        key_doc="name",
+    )
+
+
+FLAVOR_PROFILE = _profile("flavor", "flavor", "a flavor", "flavorprofile", "flavorprofiles", "/lbaas/flavorprofiles",
+                          "{loadbalancer_topology: ACTIVE_STANDBY}")
+FLAVOR = _applies_profile("flavor", "flavor", "flavors", "/lbaas/flavors", "unique in Octavia", "flavor")
+AVAILABILITY_ZONE_PROFILE = _profile("availability_zone", "availability zone", "an availability zone",
+                                     "availability_zone_profile", "availability_zone_profiles",
+                                     "/lbaas/availabilityzoneprofiles", "{compute_zone: az1}")
+AVAILABILITY_ZONE = _applies_profile("availability_zone", "availability zone", "availability_zones",
+                                     "/lbaas/availabilityzones", "Octavia's key for it: it has no ID", "zone")
+
+# Octavia's quota limits: -1 (unlimited) .. 2000000000 (octavia/common/constants.py MIN_QUOTA, MAX_QUOTA).
+QUOTA_MIN, QUOTA_MAX = -1, 2000000000
+QUOTA_LIMITS = ("loadbalancer", "listener", "pool", "member", "healthmonitor", "l7policy", "l7rule")
+_QUOTA_WHAT = {"loadbalancer": "load balancers", "listener": "listeners", "pool": "pools", "member": "members",
+               "healthmonitor": "health monitors", "l7policy": "L7 policies", "l7rule": "L7 rules"}
+
+QUOTA = Spec(
+    "quota", "quota", "quota", "quotas", "/lbaas/quotas",
+    [Field(name, "int", minimum=QUOTA_MIN, maximum=QUOTA_MAX,
+           doc="How many %s the project may have; C(-1) means unlimited." % _QUOTA_WHAT[name])
+     for name in QUOTA_LIMITS],
+    key_doc="project",
+)
+
+CATALOG = (FLAVOR_PROFILE, FLAVOR, AVAILABILITY_ZONE_PROFILE, AVAILABILITY_ZONE, QUOTA)
+
+SPECS = {s.kind: s for s in (LOADBALANCER, LISTENER, POOL, MEMBER, HEALTH_MONITOR, L7POLICY, L7RULE) + CATALOG}
 
 
 # ---------------------------------------------------------------------------------------

@@ -246,24 +246,22 @@ class Current:
     def problems(self):
         """Children Octavia put in ERROR (among those read)."""
         bad = []
+
+        def check(kind, obj, parent=None, shown=None):
+            if obj and obj.get("provisioning_status") == "ERROR":
+                bad.append(label(kind, shown or obj, parent))
+
         for li in self._listeners or []:
-            if li.get("provisioning_status") == "ERROR":
-                bad.append(label("listener", li))
+            check("listener", li)
             for policy in self._policies.get(li["id"], []):
-                if policy.get("provisioning_status") == "ERROR":
-                    bad.append(label("l7policy", policy, label("listener", li)))
+                check("l7policy", policy, label("listener", li))
                 for rule in self._rules.get(policy["id"], []):
-                    if rule.get("provisioning_status") == "ERROR":
-                        bad.append(label("l7rule", L7RULE.view(rule), label("l7policy", policy)))
+                    check("l7rule", rule, label("l7policy", policy), L7RULE.view(rule))
         for pool in self._pools or []:
-            if pool.get("provisioning_status") == "ERROR":
-                bad.append(label("pool", pool))
+            check("pool", pool)
             for member in self._members.get(pool["id"], []):
-                if member.get("provisioning_status") == "ERROR":
-                    bad.append(label("member", member, label("pool", pool)))
-            hm = self._hms.get(pool.get("healthmonitor_id"))
-            if hm and hm.get("provisioning_status") == "ERROR":
-                bad.append(label("health_monitor", hm, label("pool", pool)))
+                check("member", member, label("pool", pool))
+            check("health_monitor", self._hms.get(pool.get("healthmonitor_id")), label("pool", pool))
         return bad
 
     def tree(self, listeners=True, pools=True, members=True, healthmonitors=True, l7policies=True):

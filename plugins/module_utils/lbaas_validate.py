@@ -333,6 +333,21 @@ def _name_list_dupes(validator, items, keyfunc, path, what):
             seen[key] = where
 
 
+def _inline_pool(v, pools, item, key, path, why=""):
+    """A pool defined where it is used (``item[key]`` a dict: a listener's default_pool, a policy's
+    redirect_pool): coerced, marked ``_inline`` and added to ``pools``; ``item[key]`` becomes its
+    name. Octavia references pools by name, so an inline pool without one is an error."""
+    inline = v.coerce("pool", item[key], path, CHILD_EXTRA["pool"])
+    if inline is None:
+        return
+    inline["_inline"] = True
+    pools.append(inline)
+    item[key] = inline.get("name") or ""
+    if not inline.get("name"):
+        v.error(join_path(path, "name"), "an inline pool needs a name" + why)
+        v.bad.add(join_path(path, "name"))
+
+
 def desire_tree(params, validator=None):
     """The `loadbalancer` module's input → the wanted tree, fully validated, no API calls.
 
@@ -366,29 +381,15 @@ def desire_tree(params, validator=None):
                 path = "listeners[%d]" % i
                 if isinstance(item, dict) and isinstance(item.get("default_pool"), dict):
                     item = dict(item)
-                    inline = v.coerce("pool", item["default_pool"], join_path(path, "default_pool"), CHILD_EXTRA["pool"])
-                    if inline is not None:
-                        inline["_inline"] = True
-                        pools.append(inline)
-                        item["default_pool"] = inline.get("name") or ""
-                        if not inline.get("name"):
-                            v.error(join_path(path, "default_pool.name"), "an inline pool needs a name (Octavia references pools by name)")
-                            v.bad.add(join_path(path, "default_pool.name"))
+                    _inline_pool(v, pools, item, "default_pool", join_path(path, "default_pool"),
+                                 " (Octavia references pools by name)")
                 if isinstance(item, dict) and isinstance(item.get("l7policies"), list):
                     item = dict(item)
                     policies = []
                     for j, policy in enumerate(item["l7policies"]):
                         if isinstance(policy, dict) and isinstance(policy.get("redirect_pool"), dict):
                             policy = dict(policy)
-                            ppath = "%s.l7policies[%d].redirect_pool" % (path, j)
-                            inline = v.coerce("pool", policy["redirect_pool"], ppath, CHILD_EXTRA["pool"])
-                            if inline is not None:
-                                inline["_inline"] = True
-                                pools.append(inline)
-                                policy["redirect_pool"] = inline.get("name") or ""
-                                if not inline.get("name"):
-                                    v.error(join_path(ppath, "name"), "an inline pool needs a name")
-                                    v.bad.add(join_path(ppath, "name"))
+                            _inline_pool(v, pools, policy, "redirect_pool", "%s.l7policies[%d].redirect_pool" % (path, j))
                         policies.append(policy)
                     item["l7policies"] = policies
                 listener = v.coerce("listener", item, path)

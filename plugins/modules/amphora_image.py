@@ -18,8 +18,8 @@ description:
   - "B(Idempotence): every image this module uploads carries the properties
     C(octavia_lbaas_tag) (the series: O(tag)) and C(octavia_lbaas_sha256) (the SHA-256 of
     its data). An image of the series with the same content is reused: a re-run changes
-    nothing and uploads nothing. With an URL and a O(checksum), a known image is recognised
-    without downloading anything."
+    nothing and uploads nothing. With a O(checksum), a known image is recognised without
+    reading the data (no download, no hashing of a local file)."
   - "B(Rotation): when a new image is uploaded (or an older one of the series is chosen
     again), the tag moves to it; the image that had it loses the tag and gets the property
     C(octavia_lbaas_retired_at) (UTC time). The O(keep_previous) most recently retired images
@@ -431,18 +431,20 @@ class AmphoraImage(CloudModule):
             self.exit(**result)
             return
 
-        # Which data? Known content is recognised without reading an URL.
+        # Which data? Known content (an image of the series with the given checksum) is
+        # recognised without reading the URL or the file (hundreds of MB: a second or more
+        # on every run); the data is read, and verified, only when it is to be uploaded.
         hexes, digests = None, None
-        if self.local_path:
+        if self.expected:
+            hexes = {self.expected[0]: self.expected[1]}
+        elif self.local_path:
             digests = hash_file(self.local_path)
             hexes = self.verify(digests)
-        elif self.expected:
-            hexes = {self.expected[0]: self.expected[1]}
         newest_first = sorted(usable, key=lambda image: image.created_at or "", reverse=True)
         match = next((image for image in newest_first
                       if image.status == "active" and self.same_content(image, hexes)), None)
-        if match is None and not self.local_path:
-            digests = self.download()
+        if match is None and digests is None:
+            digests = hash_file(self.local_path) if self.local_path else self.download()
             hexes = self.verify(digests)
             match = next((image for image in newest_first
                           if image.status == "active" and self.same_content(image, hexes)), None)

@@ -29,37 +29,27 @@ health_monitors:
   type: list
   elements: dict
 
+# written by tools/module_docs.py (--write health_monitor_info), as in every module of its kind: do not edit below
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasInfoModule, info_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class HealthMonitorInfoModule(LbaasInfoModule):
-    argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str"),
-        pool=dict(type="str"),
-        name=dict(type="str"),
-        filters=dict(type="dict", default={}),
-    )
+    argument_spec = info_options("pool")
 
     def run(self):
         p = self.params
         api = self.api
         if p["pool"]:
-            if not p["loadbalancer"] and not is_uuid(p["pool"]):
-                raise ModuleError("pool: %s is a name; give loadbalancer too" % p["pool"])
-            pool = self.lookup_pool(p["pool"], p["loadbalancer"], required=False)[1]
-            found = api.get("/lbaas/healthmonitors/%s" % pool["healthmonitor_id"], missing_ok=True) \
-                if pool and pool.get("healthmonitor_id") else None
-            self.finish(health_monitors=[found["healthmonitor"]] if found else [])
+            pool = self.matching_pool(p["pool"], p["loadbalancer"])
+            self.finish(health_monitors=self.read("health_monitor", pool["healthmonitor_id"])
+                        if pool and pool.get("healthmonitor_id") else [])
             return
         if is_uuid(p["name"]):
-            found = api.get("/lbaas/healthmonitors/%s" % p["name"], missing_ok=True)
-            self.finish(health_monitors=[found["healthmonitor"]] if found else [])
+            self.finish(health_monitors=self.read("health_monitor", p["name"]))
             return
         query = dict(p["filters"])
         if p["name"]:

@@ -30,35 +30,27 @@ l7policies:
   type: list
   elements: dict
 
+# written by tools/module_docs.py (--write l7policy_info), as in every module of its kind: do not edit below
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasInfoModule, flag, info_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class L7PolicyInfoModule(LbaasInfoModule):
-    argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str"),
-        listener=dict(type="str"),
-        name=dict(type="str"),
-        filters=dict(type="dict", default={}),
-        rules=dict(type="bool", default=True),
-    )
+    argument_spec = info_options("listener", rules=flag(True))
 
     def run(self):
         p = self.params
         api = self.api
         query = dict(p["filters"])
         if is_uuid(p["name"]):
-            found = api.get("/lbaas/l7policies/%s" % p["name"], missing_ok=True)
-            self.finish(l7policies=[self.expand(found["l7policy"])] if found else [])
+            self.finish(l7policies=[self.expand(policy) for policy in self.read("l7policy", p["name"])])
             return
         if p["listener"]:
-            if not p["loadbalancer"] and not is_uuid(p["listener"]):
-                raise ModuleError("listener: %s is not an ID; give loadbalancer too" % p["listener"])
+            # a name without its load balancer fails, as lookup_listener says
             listener = self.lookup_listener(p["listener"], p["loadbalancer"], required=False)[1]
             if listener is None:
                 self.finish(l7policies=[])

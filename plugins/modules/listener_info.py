@@ -35,39 +35,29 @@ listeners:
   type: list
   elements: dict
 
+# written by tools/module_docs.py (--write listener_info), as in every module of its kind: do not edit below
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import LISTENER_REF_RE, l4_protocol
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasInfoModule, flag, info_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class ListenerInfoModule(LbaasInfoModule):
-    argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str"),
-        name=dict(type="str"),
-        filters=dict(type="dict", default={}),
-        l7policies=dict(type="bool", default=False),
-        stats=dict(type="bool", default=False),
-    )
+    argument_spec = info_options(l7policies=flag(), stats=flag())
 
     def run(self):
         p = self.params
         api = self.api
         ref = p["name"]
-        query = dict(p["filters"])
         match = LISTENER_REF_RE.match(ref or "")
-        if p["loadbalancer"]:
-            lb = self.matching_lb(p["loadbalancer"])
-            if lb is None:
-                self.finish(listeners=[])
-                return
-            query["loadbalancer_id"] = lb["id"]
-        elif is_uuid(ref):
-            found = api.get("/lbaas/listeners/%s" % ref, missing_ok=True)
-            self.finish(listeners=[self.expand(found["listener"])] if found else [])
+        query = self.in_loadbalancer(dict(p["filters"]))
+        if query is None:
+            self.finish(listeners=[])
+            return
+        if not p["loadbalancer"] and is_uuid(ref):
+            self.finish(listeners=[self.expand(li) for li in self.read("listener", ref)])
             return
         if ref and not match and not is_uuid(ref):
             query["name"] = ref

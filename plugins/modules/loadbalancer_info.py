@@ -40,6 +40,7 @@ loadbalancers:
   sample: [{"id": "8a1f6f39-4bb6-4a5e-8c57-2c0c5b1cbf32", "name": "web", "provisioning_status": "ACTIVE",
             "operating_status": "ONLINE", "vip_address": "192.0.2.100"}]
 
+# written by tools/module_docs.py (--write loadbalancer_info), as in every module of its kind: do not edit below
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 

@@ -64,6 +64,7 @@ members:
   type: list
   elements: dict
 
+# written by tools/module_docs.py (--write member), as in every module of its kind: do not edit below
 id: {description: "ID of the member (null when it does not exist).", returned: when O(address) is given, type: str}
 api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}

@@ -30,37 +30,27 @@ pools:
   type: list
   elements: dict
 
+# written by tools/module_docs.py (--write pool_info), as in every module of its kind: do not edit below
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasInfoModule, flag, info_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 
 class PoolInfoModule(LbaasInfoModule):
-    argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str"),
-        name=dict(type="str"),
-        filters=dict(type="dict", default={}),
-        members=dict(type="bool", default=False),
-        healthmonitor=dict(type="bool", default=False),
-    )
+    argument_spec = info_options(members=flag(), healthmonitor=flag())
 
     def run(self):
         p = self.params
         api = self.api
         ref = p["name"]
-        query = dict(p["filters"])
-        if p["loadbalancer"]:
-            lb = self.matching_lb(p["loadbalancer"])
-            if lb is None:
-                self.finish(pools=[])
-                return
-            query["loadbalancer_id"] = lb["id"]
+        query = self.in_loadbalancer(dict(p["filters"]))
+        if query is None:
+            self.finish(pools=[])
+            return
         if is_uuid(ref):
-            found = api.get("/lbaas/pools/%s" % ref, missing_ok=True)
-            pools = [found["pool"]] if found else []
+            pools = self.read("pool", ref)
         else:
             if ref:
                 query["name"] = ref
@@ -72,9 +62,8 @@ class PoolInfoModule(LbaasInfoModule):
         if self.params["members"]:
             item["members"] = self.api.list("/lbaas/pools/%s/members" % pool["id"], "members")
         if self.params["healthmonitor"]:
-            found = self.api.get("/lbaas/healthmonitors/%s" % pool["healthmonitor_id"], missing_ok=True) \
-                if pool.get("healthmonitor_id") else None
-            item["healthmonitor"] = found["healthmonitor"] if found else None
+            found = self.read("health_monitor", pool["healthmonitor_id"]) if pool.get("healthmonitor_id") else []
+            item["healthmonitor"] = found[0] if found else None
         return item
 
 

@@ -19,7 +19,8 @@ from ansible_collections.octavia.lbaas.plugins.module_utils import cloud, lbaas_
 
 # The modules whose options are rendered here (the doc fragment lb_options has a variable for each).
 MODULES = ("loadbalancer", "listener", "pool", "member", "health_monitor", "l7policy", "l7rule",
-           "loadbalancer_info", "listener_info", "pool_info", "member_info", "health_monitor_info", "l7policy_info")
+           "loadbalancer_info", "listener_info", "pool_info", "member_info", "health_monitor_info", "l7policy_info",
+           "flavor_profile", "flavor", "availability_zone_profile", "availability_zone", "quota", "provider_info")
 
 LB_REF = "Load balancer (name or ID) the %s belongs to."
 TREE_NOTE = ("When given, the list is complete: see O(purge_listeners) and O(pools[].additive_only).")
@@ -162,6 +163,26 @@ EXTRA = {
         "name": doc("Name or ID of the health monitor."),
         "filters": filters_doc("type: HTTP"),
     },
+    "flavor_profile": {"state": doc("V(present) creates or updates the flavor profile, V(absent) deletes it "
+                                    "(Octavia refuses while a flavor uses it; the task fails naming the flavors).")},
+    "flavor": {"state": doc("V(present) creates or updates the flavor, V(absent) deletes it (Octavia refuses while a "
+                            "load balancer uses it; the task fails naming them).")},
+    "availability_zone_profile": {"state": doc(
+        "V(present) creates or updates the availability zone profile, V(absent) deletes it (Octavia refuses while "
+        "an availability zone uses it; the task fails naming them).")},
+    "availability_zone": {"state": doc(
+        "V(present) creates or updates the availability zone, V(absent) deletes it (Octavia refuses while a load "
+        "balancer uses it; the task fails naming them).")},
+    "quota": {
+        "project": doc("Project (name or ID) whose load-balancer quota to set."),
+        "state": doc("V(present) sets the limits the task gives (the others stay as they are); V(absent) resets "
+                     "every limit of the project to Octavia's defaults (C([quotas]) of C(octavia.conf)) and takes "
+                     "no limit."),
+    },
+    "provider_info": {
+        "provider": doc("Only this provider, with its flavor and availability zone capabilities (what the data "
+                        "of a flavor profile or an availability zone profile for it may set)."),
+    },
     "l7policy_info": {
         "loadbalancer": doc("Load balancer (name or ID) of the listener; needed unless O(listener) is an ID."),
         "listener": doc("Listener (C(PROTOCOL:PORT), name or ID) whose policies to read."),
@@ -179,7 +200,9 @@ NESTED_KIND = {
     "rules": "l7rule",
 }
 TOP_KIND = {"loadbalancer": "loadbalancer", "listener": "listener", "pool": "pool", "member": "member",
-            "health_monitor": "health_monitor", "l7policy": "l7policy", "l7rule": "l7rule"}
+            "health_monitor": "health_monitor", "l7policy": "l7policy", "l7rule": "l7rule",
+            "flavor_profile": "flavor_profile", "flavor": "flavor", "availability_zone_profile": "availability_zone_profile",
+            "availability_zone": "availability_zone", "quota": "quota"}
 
 
 def module_spec(name):

@@ -111,12 +111,15 @@ class Window:
     `ours` is a callable returning our objects' IDs and names; it is called when the
     window closes, after the journal was read (so its own GETs are not counted), and
     what it returns is remembered in `known` for the next windows (objects deleted in
-    a window were seen by an earlier one)."""
+    a window were seen by an earlier one). `paths`, when given, keeps only the requests
+    under those API paths (the collections the code under test can touch at all: the ID-less
+    requests of other tests elsewhere then cannot be taken for ours)."""
 
     known: set = set()
 
-    def __init__(self, ours=None):
+    def __init__(self, ours=None, paths=None):
         self.ours = ours
+        self.paths = tuple(paths or ())
 
     def __enter__(self):
         self.cursor = mark()
@@ -131,6 +134,8 @@ class Window:
         else:
             Window.known |= set(self.ours())
             self.requests = attribute(requests, created, Window.known)
+        if self.paths:
+            self.requests = [r for r in self.requests if r.path.startswith(self.paths)]
         return False
 
     @property

@@ -50,6 +50,7 @@ HM_DEFAULTS = dict(name="", max_retries_down=3, http_method=None, url_path=None,
 POLICY_DEFAULTS = dict(name="", description="", admin_state_up=True, redirect_pool_id=None, redirect_url=None,
                        redirect_prefix=None, redirect_http_code=None, tags=[])
 RULE_DEFAULTS = dict(key=None, invert=False, admin_state_up=True, tags=[])
+QUOTA_NAMES = ("loadbalancer", "listener", "pool", "member", "healthmonitor", "l7policy", "l7rule")
 
 
 class FakeOctavia:
@@ -66,6 +67,26 @@ class FakeOctavia:
         self.policies = {}
         self.rules = {}        # policy id -> {rule id: rule}
         self.flavors = {}
+        # the operator's catalog (flavor and availability zone profiles, availability zones
+        # by name, quota records by project) and the enabled providers with their capabilities
+        self.flavor_profiles = {}
+        self.az_profiles = {}
+        self.azs = {}
+        self.quota_rows = {}   # project id -> {limit: value or None}: GET /quotas lists these
+        self.quota_defaults = {name: -1 for name in QUOTA_NAMES}
+        self.providers = {"amphora": "The Octavia Amphora driver.", "octavia": "Deprecated alias of the Octavia Amphora driver."}
+        # the amphora provider's (Octavia 19: api/drivers/amphora_driver/*_schema.py)
+        self.capabilities = {
+            "flavor_capabilities": {"loadbalancer_topology": "The load balancer topology.",
+                                    "compute_flavor": "The compute driver flavor ID.",
+                                    "amp_image_tag": "The amphora image tag.",
+                                    "sriov_vip": "SR-IOV VIP port.", "allow_member_sriov": "SR-IOV member ports."},
+            "availability_zone_capabilities": {"compute_zone": "The compute availability zone.",
+                                               "volume_zone": "The volume availability zone.",
+                                               "management_network": "The management network ID for the amphora.",
+                                               "valid_vip_networks": "Networks allowed for VIPs."},
+        }
+        self.projects = {"p": "own", "q": "demo"}   # keystone: id -> name
         self.neutron = {"subnets": {}, "networks": {}, "ports": {}}
         self.log = []          # (method, path, body)
         self.inject = []       # (method, status, fault): answered instead of the next such write
@@ -80,6 +101,10 @@ class FakeOctavia:
     @property
     def network(self):
         return _Proxy(self, self._neutron)
+
+    @property
+    def identity(self):
+        return _Identity(self)
 
     def calls(self, method=None):
         return [c for c in self.log if method is None or c[0] == method]
@@ -159,6 +184,19 @@ class FakeOctavia:
             (r"/lbaas/l7policies/(?P<policy>[^/]+)/rules", self._rules),
             (r"/lbaas/l7policies/(?P<policy>[^/]+)/rules/(?P<id>[^/]+)", self._rule),
             (r"/lbaas/flavors", self._flavors),
+            (r"/lbaas/flavors/(?P<id>[^/]+)", self._flavor),
+            (r"/lbaas/flavorprofiles", self._flavor_profiles),
+            (r"/lbaas/flavorprofiles/(?P<id>[^/]+)", self._flavor_profile),
+            (r"/lbaas/availabilityzoneprofiles", self._az_profiles),
+            (r"/lbaas/availabilityzoneprofiles/(?P<id>[^/]+)", self._az_profile),
+            (r"/lbaas/availabilityzones", self._azs),
+            (r"/lbaas/availabilityzones/(?P<name>[^/]+)", self._az),
+            (r"/lbaas/quotas", self._quotas),
+            (r"/lbaas/quotas/(?P<project>[^/]+)", self._quota),
+            (r"/lbaas/quotas/(?P<project>[^/]+)/default", self._quota_default),
+            (r"/lbaas/providers", self._providers),
+            (r"/lbaas/providers/(?P<provider>[^/]+)/(?P<which>flavor_capabilities|availability_zone_capabilities)",
+             self._capabilities),
         ]
         for pattern, handler in routes:
             match = re.fullmatch(pattern, path)
@@ -712,12 +750,202 @@ class FakeOctavia:
             return FakeResponse(204)
         return _fault(405, "method")
 
+    # -- the operator's catalog (Octavia 19's controllers: flavors.py, flavor_profiles.py,
+    # availability_zones.py, availability_zone_profiles.py, quotas.py, provider.py) --------------
     def _flavors(self, method, body, params):
-        return FakeResponse(200, {"flavors": self._filtered(self.flavors.values(), params), "flavors_links": []})
+        if method == "GET":
+            return FakeResponse(200, {"flavors": self._filtered(self.flavors.values(), params), "flavors_links": []})
+        spec = body["flavor"]
+        unknown = set(spec) - {"name", "description", "enabled", "flavor_profile_id"}
+        if unknown or not spec.get("name") or not spec.get("flavor_profile_id"):
+            return _fault(400, "Invalid input for field/attribute flavor: %s" % sorted(unknown or ["name/flavor_profile_id"]))
+        if any(f["name"] == spec["name"] for f in self.flavors.values()):
+            return _fault(409, "A flavor of %s already exists." % spec["name"])
+        if spec["flavor_profile_id"] not in self.flavor_profiles:
+            return _fault(500, "foreign key: flavor profile %s" % spec["flavor_profile_id"])
+        flavor = dict(id=self._id(), name=spec["name"], description=spec.get("description", ""),
+                      enabled=spec.get("enabled", True), flavor_profile_id=spec["flavor_profile_id"])
+        self.flavors[flavor["id"]] = flavor
+        return FakeResponse(201, {"flavor": copy.deepcopy(flavor)})
+
+    def _flavor(self, method, body, params, id):
+        flavor = self.flavors.get(id)
+        if flavor is None:
+            return _fault(404, "Flavor %s not found." % id)
+        if method == "GET":
+            return FakeResponse(200, {"flavor": copy.deepcopy(flavor)})
+        if method == "PUT":
+            unknown = set(body["flavor"]) - {"name", "description", "enabled"}
+            if unknown:   # WSME: the PUT type has no flavor_profile_id
+                return _fault(400, "Unknown attribute for argument flavor_: %s" % ", ".join(sorted(unknown)))
+            flavor.update(body["flavor"])
+            return FakeResponse(200, {"flavor": copy.deepcopy(flavor)})
+        if method == "DELETE":
+            if any(lb.get("flavor_id") == id for lb in self.lbs.values()):
+                return _fault(409, "Flavor %s is in use and cannot be modified." % id)
+            del self.flavors[id]
+            return FakeResponse(204)
+        return _fault(405, "method")
+
+    def _profile_create(self, store, resource, data_key, body):
+        spec = body[resource]
+        if set(spec) != {"name", "provider_name", data_key}:
+            return _fault(400, "Invalid input for field/attribute %s" % resource)
+        bad = self._profile_data(spec.get("provider_name"), data_key, spec[data_key])
+        if bad:
+            return bad
+        profile = dict(id=self._id(), **spec)
+        store[profile["id"]] = profile
+        return FakeResponse(201, {resource: copy.deepcopy(profile)})
+
+    def _profile_data(self, provider, data_key, text):
+        if provider is not None and provider not in self.providers:
+            return _fault(400, "Provider '%s' is not enabled." % provider)
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError):
+            return _fault(400, "Invalid input for field/attribute %s. Value: '%s'." % (data_key, text))
+        which = "flavor_capabilities" if data_key == "flavor_data" else "availability_zone_capabilities"
+        unknown = set(data) - set(self.capabilities[which])
+        if unknown:
+            return _fault(400, "Provider 'amphora' does not support a requested option: %s" % sorted(unknown))
+        return None
+
+    def _profile_one(self, store, resource, data_key, users, method, body, id):
+        profile = store.get(id)
+        if profile is None:
+            return _fault(404, "%s %s not found." % (resource, id))
+        if method == "GET":
+            return FakeResponse(200, {resource: copy.deepcopy(profile)})
+        in_use = any(u[resource.replace("flavorprofile", "flavor_profile") + "_id"] == id for u in users.values())
+        if method == "PUT":
+            changes = body[resource]
+            if any(v is None for v in changes.values()):
+                return _fault(400, "Invalid input: None")
+            if ("provider_name" in changes or data_key in changes) and in_use:
+                return _fault(409, "%s %s is in use and cannot be modified." % (resource, id))
+            if data_key in changes:
+                bad = self._profile_data(changes.get("provider_name", profile["provider_name"]), data_key, changes[data_key])
+                if bad:
+                    return bad
+            profile.update(changes)
+            return FakeResponse(200, {resource: copy.deepcopy(profile)})
+        if method == "DELETE":
+            if in_use:
+                return _fault(409, "%s %s is in use and cannot be modified." % (resource, id))
+            del store[id]
+            return FakeResponse(204)
+        return _fault(405, "method")
+
+    def _flavor_profiles(self, method, body, params):
+        if method == "GET":
+            return FakeResponse(200, {"flavorprofiles": self._filtered(self.flavor_profiles.values(), params),
+                                      "flavorprofile_links": []})
+        return self._profile_create(self.flavor_profiles, "flavorprofile", "flavor_data", body)
+
+    def _flavor_profile(self, method, body, params, id):
+        return self._profile_one(self.flavor_profiles, "flavorprofile", "flavor_data", self.flavors, method, body, id)
+
+    def _az_profiles(self, method, body, params):
+        if method == "GET":
+            return FakeResponse(200, {"availability_zone_profiles": self._filtered(self.az_profiles.values(), params),
+                                      "availability_zone_profile_links": []})
+        return self._profile_create(self.az_profiles, "availability_zone_profile", "availability_zone_data", body)
+
+    def _az_profile(self, method, body, params, id):
+        return self._profile_one(self.az_profiles, "availability_zone_profile", "availability_zone_data", self.azs,
+                                 method, body, id)
+
+    def _azs(self, method, body, params):
+        if method == "GET":
+            return FakeResponse(200, {"availability_zones": self._filtered(self.azs.values(), params),
+                                      "availability_zones_links": []})
+        spec = body["availability_zone"]
+        if spec.get("name") in self.azs:
+            return _fault(409, "A availability zone of %s already exists." % spec["name"])
+        if spec.get("availability_zone_profile_id") not in self.az_profiles:
+            return _fault(500, "foreign key")
+        az = dict(name=spec["name"], description=spec.get("description", ""), enabled=spec.get("enabled", True),
+                  availability_zone_profile_id=spec["availability_zone_profile_id"])
+        self.azs[az["name"]] = az
+        return FakeResponse(201, {"availability_zone": copy.deepcopy(az)})
+
+    def _az(self, method, body, params, name):
+        az = self.azs.get(name)
+        if az is None:
+            return _fault(404, "Availability Zone %s not found." % name)
+        if method == "GET":
+            return FakeResponse(200, {"availability_zone": copy.deepcopy(az)})
+        if method == "PUT":
+            unknown = set(body["availability_zone"]) - {"description", "enabled"}
+            if unknown:
+                return _fault(400, "Unknown attribute for argument availability_zone_: %s" % ", ".join(sorted(unknown)))
+            az.update(body["availability_zone"])
+            return FakeResponse(200, {"availability_zone": copy.deepcopy(az)})
+        if method == "DELETE":
+            if any(lb.get("availability_zone") == name for lb in self.lbs.values()):
+                return _fault(409, "Availability Zone %s is in use and cannot be modified." % name)
+            del self.azs[name]
+            return FakeResponse(204)
+        return _fault(405, "method")
+
+    def _effective_quota(self, project):
+        row = self.quota_rows.get(project) or {}
+        out = {name: self.quota_defaults[name] if row.get(name) is None else row[name] for name in QUOTA_NAMES}
+        out.update(project_id=project, load_balancer=out["loadbalancer"], health_monitor=out["healthmonitor"])
+        return out
+
+    def _quotas(self, method, body, params):
+        # like Octavia: every project with a record (a reset keeps it), defaults filled in
+        rows = [self._effective_quota(project) for project in self.quota_rows]
+        return FakeResponse(200, {"quotas": self._filtered(rows, params), "quotas_links": []})
+
+    def _quota(self, method, body, params, project):
+        if method == "GET":
+            return FakeResponse(200, {"quota": self._effective_quota(project)})
+        if method == "PUT":
+            changes = body["quota"]
+            unknown = set(changes) - set(QUOTA_NAMES)
+            if unknown or any(not isinstance(v, int) or not -1 <= v <= 2000000000 for v in changes.values()):
+                return _fault(400, "Invalid input for field/attribute quota: %s" % changes)
+            row = self.quota_rows.setdefault(project, {name: None for name in QUOTA_NAMES})
+            row.update(changes)
+            return FakeResponse(202, {"quota": self._effective_quota(project)})
+        if method == "DELETE":
+            if project not in self.quota_rows:
+                return _fault(404, "Quotas %s not found." % project)
+            self.quota_rows[project] = {name: None for name in QUOTA_NAMES}   # Octavia nulls the record
+            return FakeResponse(202)
+        return _fault(405, "method")
+
+    def _quota_default(self, method, body, params, project):
+        return FakeResponse(200, {"quota": dict(self.quota_defaults, project_id=project)})
+
+    def _providers(self, method, body, params):
+        return FakeResponse(200, {"providers": [{"name": k, "description": v} for k, v in self.providers.items()]})
+
+    def _capabilities(self, method, body, params, provider, which):
+        if provider not in self.providers:
+            return _fault(400, "Provider '%s' is not enabled." % provider)
+        items = [{"name": k, "description": v} for k, v in self.capabilities[which].items()]
+        return FakeResponse(200, {which: self._filtered(items, params)})
 
 
 def _l4(protocol):
     return protocol if protocol in ("UDP", "SCTP") else "TCP"
+
+
+class _Identity:
+    """keystone's find_project, as resolve_project() calls it (a name or an ID)."""
+
+    def __init__(self, fake):
+        self.fake = fake
+
+    def find_project(self, ref, ignore_missing=True):
+        for project_id, name in self.fake.projects.items():
+            if ref in (project_id, name):
+                return type("Project", (), {"id": project_id, "name": name})()
+        return None
 
 
 class _Proxy:

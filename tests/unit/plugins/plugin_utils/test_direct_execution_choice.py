@@ -74,17 +74,21 @@ def test_an_ansible_core_without_the_result_hook_gets_a_module_process(monkeypat
 
 
 def test_every_load_balancer_module_has_the_action():
-    """The thirteen load-balancer modules, the cloud-side modules the deployment roles
-    call, and only modules built on CloudModule (the action swaps its AnsibleModule)."""
+    """The thirteen load-balancer modules, the catalog modules (flavors, availability
+    zones, quotas, providers), the cloud-side modules the deployment roles call, and only
+    modules built on CloudModule (the action swaps its AnsibleModule)."""
     import pathlib
     root = pathlib.Path(direct_execution.__file__).parents[1]
-    actions = sorted(p.stem for p in (root / "action").glob("*.py"))
+    # config_files' action renders templates on the deploy host; its module runs on the target
+    actions = sorted(p.stem for p in (root / "action").glob("*.py") if p.stem != "config_files")
     assert actions == sorted(["loadbalancer", "listener", "pool", "member", "health_monitor", "l7policy", "l7rule",
                               "loadbalancer_info", "listener_info", "pool_info", "member_info",
-                              "health_monitor_info", "l7policy_info"] + CLOUD_SIDE)
+                              "health_monitor_info", "l7policy_info", "flavor_profile", "flavor",
+                              "availability_zone_profile", "availability_zone", "quota", "provider_info"] + CLOUD_SIDE)
     for name in actions:
         source = (root / "modules" / f"{name}.py").read_text()
-        engine = "ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module" in source
+        engine = any("ansible_collections.octavia.lbaas.plugins.module_utils.%s" % base in source
+                     for base in ("lbaas_module", "lbaas_catalog"))
         assert engine or (name in CLOUD_SIDE and "(CloudModule):" in source), name
 
 
