@@ -105,6 +105,12 @@ endpoints:
   description: Interface to URL, as now in the catalog.
   returned: success
   type: dict
+catalog_service_types:
+  description: Types of the enabled services that have an endpoint in O(region) (for example C(key-manager)).
+  returned: success
+  type: list
+  elements: str
+  sample: [compute, identity, image, load-balancer, network, placement]
 changes:
   description: What the task changed (or would change in check mode).
   returned: always
@@ -173,7 +179,15 @@ class ServiceIdentity(CloudModule):
 
         service, endpoints = self._service(ident)
         self.exit(user_id=getattr(user, "id", None), service_id=getattr(service, "id", None),
-                  endpoints=endpoints, changes=self.writes)
+                  endpoints=endpoints, catalog_service_types=self._catalog_types(ident), changes=self.writes)
+
+    def _catalog_types(self, ident):
+        """Types of the enabled services with an endpoint in the region (what Octavia may
+        rely on: a key-manager for TLS certificates, ...)."""
+        types = {s.id: s.type for s in ident.services() if s.is_enabled}
+        region = self.params["region"]
+        return sorted({types[e.service_id] for e in ident.endpoints()
+                       if e.service_id in types and e.region_id in (None, "", region)})
 
     def _user(self, ident, domain_id, project_id):
         p = self.params

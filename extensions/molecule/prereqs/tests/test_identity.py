@@ -32,7 +32,13 @@ def test_service_and_three_endpoints(cloud, outputs):
     assert outputs["identity_endpoints"] == endpoints
 
 
-def test_policy_roles_exist(cloud):
-    for name in ("load-balancer_observer", "load-balancer_global_observer", "load-balancer_member",
-                 "load-balancer_admin", "load-balancer_quota_admin"):
+def test_the_roles_of_the_default_policy_exist(cloud):
+    # keystone_default_roles (the default policy mode) checks keystone's reader and member
+    for name in ("member", "reader"):
         assert cloud.identity.find_role(name) is not None, name
+
+
+def test_the_catalog_types_are_published(outputs):
+    # the controllers choose their cert_manager from them (no key-manager on the test cloud)
+    types = outputs["identity_catalog_service_types"]
+    assert {"identity", "network", "compute", "image"} <= set(types) and "key-manager" not in types

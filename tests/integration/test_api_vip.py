@@ -1,0 +1,174 @@
+"""The load-balancer API behind a VIP (role api_vip, issue 15) on the test bed's two
+controllers, and the controller-loss drill.
+
+The catalog sends clients to the VIP; keepalived keeps it on controller-1 (the first of
+api_vip_hosts) while that runs; haproxy on the holder spreads requests over both
+octavia-api processes that answer /healthcheck. The drill stops the whole container that
+holds the VIP (`podman stop`: systemd, Octavia, keepalived, haproxy, OVS all go), while a
+client polls the API through the VIP; the API must answer again through the other
+controller within seconds, and a new load balancer must reach ACTIVE there (its worker
+takes the job from RabbitMQ). Then the container starts again: it takes the VIP back
+(keepalived preempts for the higher priority) and a site.yml run changes nothing on it.
+The outages the poller saw are printed for docs/ha.md."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import yaml
+
+from controller_helpers import CONTROLLERS, on
+from deployment import NOOP_VARS
+from playbook import ROOT, run_playbook
+
+AIO = ROOT / "inventories" / "aio"
+VIP = yaml.safe_load((AIO / "group_vars" / "all.yml").read_text())["api_vip_address"]
+PORT = 9876
+URL = f"http://{VIP}:{PORT}/"
+# What an outage may cost: keepalived's backup takes over after ~3 missed adverts (1 s
+# apart) plus its own start-up of the VRRP state; haproxy already listens (transparent).
+MAX_OUTAGE = 15
+
+
+def holders():
+    """The controllers that have the VIP on an interface (exactly one when all is well)."""
+    found = []
+    for name in CONTROLLERS:
+        proc = subprocess.run(["podman", "exec", name, "ip", "-4", "-o", "addr", "show"], capture_output=True,
+                              text=True, check=False, timeout=60)
+        if proc.returncode == 0 and f" {VIP}/" in proc.stdout:
+            found.append(name)
+    return found
+
+
+def haproxy_servers(controller):
+    """{server: status} of haproxy's octavia_api backend on the controller (stats socket)."""
+    script = ("import socket; s = socket.socket(socket.AF_UNIX); s.connect('/run/haproxy/admin.sock'); "
+              "s.sendall(b'show stat\\n'); data = b''\n"
+              "while True:\n    chunk = s.recv(65536)\n    if not chunk: break\n    data += chunk\n"
+              "print(data.decode())")
+    text = on(controller, "python3", "-c", script)
+    header, *rows = [line for line in text.splitlines() if line.strip()]
+    names = header.lstrip("# ").split(",")
+    out = {}
+    for row in rows:
+        item = dict(zip(names, row.split(",")))
+        if item.get("pxname") == "octavia_api" and item.get("svname") not in ("FRONTEND", "BACKEND"):
+            out[item["svname"]] = item
+    return out
+
+
+def api_answers(timeout=2.0):
+    try:
+        with urllib.request.urlopen(URL, timeout=timeout) as answer:
+            return answer.status == 200 and b"v2" in answer.read()
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Poller(threading.Thread):
+    """GET the API's root through the VIP every 0.2 s; remembers when it failed."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples = []
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            self.samples.append((time.monotonic(), api_answers()))
+            time.sleep(0.2)
+
+    def outages(self):
+        """[(start, seconds)] of each run of failed samples."""
+        out, start = [], None
+        for stamp, ok in self.samples:
+            if not ok and start is None:
+                start = stamp
+            elif ok and start is not None:
+                out.append((start, stamp - start))
+                start = None
+        if start is not None:
+            out.append((start, self.samples[-1][0] - start))
+        return out
+
+
+def wait_for(what, predicate, timeout, interval=0.5):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what}: not within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def vip_subnet(cloud):
+    name = f"lbaas-vip-drill-{int(time.time())}"
+    net = cloud.network.create_network(name=name)
+    try:
+        yield cloud.network.create_subnet(name=name, network_id=net.id, ip_version=4, cidr="10.253.0.0/24")
+    finally:
+        cloud.network.delete_network(net, ignore_missing=True)
+
+
+def test_the_catalog_points_at_the_vip_and_haproxy_sees_both_apis(cloud):
+    endpoint = cloud.endpoint_for("load-balancer")
+    assert endpoint.startswith(f"http://{VIP}:{PORT}"), endpoint
+    assert holders() == [CONTROLLERS[0]]
+    for controller in CONTROLLERS:
+        servers = haproxy_servers(controller)
+        assert sorted(servers) == sorted(CONTROLLERS), servers
+        assert all(item["status"] == "UP" for item in servers.values()), servers
+    # requests through the VIP reach both APIs (round robin on the holder's haproxy)
+    before = {name: int(item["stot"]) for name, item in haproxy_servers(CONTROLLERS[0]).items()}
+    for _attempt in range(6):
+        assert api_answers()
+    after = {name: int(item["stot"]) for name, item in haproxy_servers(CONTROLLERS[0]).items()}
+    assert all(after[name] > before[name] for name in CONTROLLERS), (before, after)
+
+
+def test_losing_the_vip_holder_keeps_the_api_answering_and_it_rejoins_unchanged(cloud, vip_subnet):
+    first, second = CONTROLLERS
+    poller = Poller()
+    poller.start()
+    time.sleep(1)
+    stopped_at = time.monotonic()
+    try:
+        subprocess.run(["podman", "stop", "-t", "30", first], check=True, capture_output=True, timeout=120)
+        wait_for("the VIP on the other controller", lambda: holders() == [second], 30)
+        wait_for("the API through the VIP", api_answers, 30)
+        failover = time.monotonic() - stopped_at
+
+        # a new load balancer, while one controller is gone: the other worker builds it
+        lb = cloud.load_balancer.create_load_balancer(name=f"lbaas-vip-drill-{int(time.time())}",
+                                                      vip_subnet_id=vip_subnet.id)
+        try:
+            active = wait_for("the load balancer ACTIVE",
+                              lambda: cloud.load_balancer.get_load_balancer(lb.id).provisioning_status == "ACTIVE",
+                              120, interval=1)
+            assert active
+        finally:
+            cloud.load_balancer.delete_load_balancer(lb.id, cascade=True, ignore_missing=True)
+    finally:
+        subprocess.run(["podman", "start", first], check=True, capture_output=True, timeout=120)
+    on(first, "bash", "-c", "timeout 120 systemctl is-system-running --wait || true")
+    wait_for("the VIP back on the first controller", lambda: holders() == [first], 60)
+    wait_for("both APIs up in haproxy",
+             lambda: all(item["status"] == "UP" for item in haproxy_servers(first).values()), 60)
+    poller.done.set()
+    poller.join()
+    outages = [(round(start - stopped_at, 1), round(seconds, 1)) for start, seconds in poller.outages()]
+    print(json.dumps({"failover_seconds": round(failover, 1), "outages_after_stop": outages}))
+    assert all(seconds <= MAX_OUTAGE for _start, seconds in outages), outages
+
+    run = run_playbook(ROOT / "playbooks" / "site.yml", "-i", str(AIO), "-e", f"@{NOOP_VARS}", timeout=1800)
+    assert run.rc == 0, run.failed_messages() or run.stderr[-3000:]
+    assert run.changed() == 0, run.changed_tasks()
