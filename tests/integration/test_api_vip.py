@@ -172,3 +172,14 @@ def test_losing_the_vip_holder_keeps_the_api_answering_and_it_rejoins_unchanged(
     run = run_playbook(ROOT / "playbooks" / "site.yml", "-i", str(AIO), "-e", f"@{NOOP_VARS}", timeout=1800)
     assert run.rc == 0, run.failed_messages() or run.stderr[-3000:]
     assert run.changed() == 0, run.changed_tasks()
+
+
+def test_a_limit_that_leaves_a_controller_out_is_refused_before_any_change():
+    # without controller-1's facts, the database role would drop its account and identity
+    # would point the endpoints at its name (seen on the test bed on 2026-12-07)
+    run = run_playbook(ROOT / "playbooks" / "site.yml", "-i", str(AIO), "-e", f"@{NOOP_VARS}",
+                       "--limit", f"{CONTROLLERS[1]},localhost", timeout=600)
+    assert run.rc != 0
+    assert any(f"{CONTROLLERS[0]} has no facts" in message for message in run.failed_messages()), \
+        run.failed_messages()
+    assert run.changed() == 0, run.changed_tasks()
