@@ -25,8 +25,9 @@ OBJECTS = PLAYBOOKS / "api_objects.yml"
 BAD = PLAYBOOKS / "api_objects_bad.yml"
 
 # what the catalog modules can write to (other tests' requests elsewhere are not ours)
-CATALOG = tuple(f"/v2.0/lbaas/{name}" for name in ("flavorprofiles", "flavors", "availabilityzoneprofiles",
-                                                    "availabilityzones", "quotas", "providers"))
+CATALOG_COLLECTIONS = ("flavorprofiles", "flavors", "availabilityzoneprofiles", "availabilityzones", "quotas",
+                       "providers")
+CATALOG = tuple(f"/v2.0/lbaas/{name}" for name in CATALOG_COLLECTIONS)
 SINGLE = {"loadbalancer_topology": "SINGLE"}
 ACTIVE_STANDBY = {"loadbalancer_topology": "ACTIVE_STANDBY"}
 # validated by the compute and volume drivers (no-op on the test bed: any name; Nova's own zone is "nova")
@@ -199,17 +200,17 @@ def one_of(results, name):
     return result
 
 
-def everything(world, fp2_data=ACTIVE_STANDBY, flavor=None, azp2_data=ZONE, az=None, quota=None):
+def everything(world, fp2_data=None, flavor=None, azp2_data=None, az=None, quota=None):
     """The lists of module options for every object of this file: two flavor profiles, a
     flavor (of the first profile), two zone profiles, a zone (of the first zone profile) and
     the project's quota. Octavia refuses to change the data of a profile in use: the
     updates below change the second profiles."""
     return dict(
         fps=[{"name": world.fp, "provider_name": "amphora", "flavor_data": ACTIVE_STANDBY},
-             {"name": world.fp2, "provider_name": "amphora", "flavor_data": fp2_data}],
+             {"name": world.fp2, "provider_name": "amphora", "flavor_data": fp2_data or ACTIVE_STANDBY}],
         flavors=[flavor or {"name": world.flavor, "description": "one amphora", "flavor_profile": world.fp}],
         azps=[{"name": world.azp, "provider_name": "amphora", "availability_zone_data": ZONE},
-              {"name": world.azp2, "provider_name": "amphora", "availability_zone_data": azp2_data}],
+              {"name": world.azp2, "provider_name": "amphora", "availability_zone_data": azp2_data or ZONE}],
         azs=[az or {"name": world.az, "description": "rack 1", "availability_zone_profile": world.azp}],
         quotas=[quota or {"project": world.project.name, "loadbalancer": 5, "member": 50, "l7rule": -1}])
 
@@ -220,11 +221,10 @@ def test_create_every_object_with_one_write_each_and_read_the_providers(world):
     providers = [{}, {"provider": "amphora"}, {"provider": f"{world.prefix}-none"}]
     run, window, results = world.play(diff=True, providers=providers, **everything(world))
     assert_ok(run)
-    assert paths(window.writes) == sorted(
-        ["POST /v2.0/lbaas/flavorprofiles"] * 2 + ["POST /v2.0/lbaas/flavors"]
-        + ["POST /v2.0/lbaas/availabilityzoneprofiles"] * 2 + ["POST /v2.0/lbaas/availabilityzones",
-                                                                 "PUT /v2.0/lbaas/quotas/<id>"]), \
-        window.show(window.writes)
+    created = (["POST /v2.0/lbaas/flavorprofiles"] * 2 + ["POST /v2.0/lbaas/flavors"]
+               + ["POST /v2.0/lbaas/availabilityzoneprofiles"] * 2
+               + ["POST /v2.0/lbaas/availabilityzones", "PUT /v2.0/lbaas/quotas/<id>"])
+    assert paths(window.writes) == sorted(created), window.show(window.writes)
     for name in ("Flavor profile", "Flavor", "Availability zone profile", "Availability zone", "Quota"):
         assert all(r["changed"] is True and r["api_calls"]["writes"] == 1 for r in results[name]), (name, results[name])
 
