@@ -22,6 +22,18 @@ def settled_lb(cloud, lb_id, timeout=120, call=_direct):
     raise AssertionError(f"load balancer {lb_id} still pending after {timeout} s")
 
 
+def active_lb(cloud, lb_id, timeout=180):
+    """The load balancer once it is ACTIVE; fails at once when it goes to ERROR."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        lb = cloud.load_balancer.get_load_balancer(lb_id)
+        if lb.provisioning_status == "ACTIVE":
+            return lb
+        assert lb.provisioning_status != "ERROR", f"load balancer {lb_id} went to ERROR"
+        time.sleep(1)
+    raise AssertionError(f"load balancer {lb_id} not ACTIVE after {timeout} s")
+
+
 def delete_lb(cloud, lb_id, timeout=120, call=_direct):
     """Delete the load balancer with its children (cascade) once it is not PENDING_*, and
     wait until it is gone."""

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from controller_helpers import CONTROLLERS, PKI_USERS, invocations, on
+from lb_helpers import active_lb, delete_lb
 from playbook import ROOT, run_playbook
 
 PLAYBOOK = ROOT / "playbooks" / "rotate_certificates.yml"
@@ -112,29 +113,6 @@ def passphrases(name="passphrases.yml"):
     return yaml.safe_load((PKI / "secrets" / name).read_text())
 
 
-def wait_active(cloud, lb_id, timeout=180):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        lb = cloud.load_balancer.get_load_balancer(lb_id)
-        if lb.provisioning_status == "ACTIVE":
-            return lb
-        assert lb.provisioning_status != "ERROR", f"load balancer {lb_id} went to ERROR"
-        time.sleep(1)
-    raise AssertionError(f"load balancer {lb_id} not ACTIVE after {timeout} s")
-
-
-def wait_gone(cloud, lb_id, timeout=180):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        lb = cloud.load_balancer.find_load_balancer(lb_id, ignore_missing=True)
-        if lb is None or lb.provisioning_status == "DELETED":
-            return
-        if not lb.provisioning_status.startswith("PENDING_"):
-            cloud.load_balancer.delete_load_balancer(lb_id, cascade=True, ignore_missing=True)
-        time.sleep(1)
-    raise AssertionError(f"load balancer {lb_id} not deleted after {timeout} s")
-
-
 class World:
     """What the tests of this file share (they run in order)."""
 
@@ -151,7 +129,7 @@ class World:
         lb = self.cloud.load_balancer.create_load_balancer(name=f"{self.prefix}-{label}",
                                                            vip_subnet_id=self.subnet.id)
         self.lbs[label] = lb.id
-        return wait_active(self.cloud, lb.id)
+        return active_lb(self.cloud, lb.id)
 
     def amphorae(self, label):
         return [a["id"] for a in self.cloud.load_balancer.get(
@@ -168,7 +146,7 @@ def world(cloud, tmp_path_factory):
                                            cidr="10.252.0.0/24")
     yield w
     for lb_id in w.lbs.values():
-        wait_gone(cloud, lb_id)
+        delete_lb(cloud, lb_id, timeout=180)
     cloud.network.delete_subnet(w.subnet, ignore_missing=True)
     cloud.network.delete_network(w.network, ignore_missing=True)
     # an interrupted run must not leave the test bed in a roll: finish it
@@ -339,7 +317,7 @@ def test_drop_is_refused_while_an_amphora_may_hold_an_old_certificate(world):
 
 
 def test_drop_old_server_ca(world):
-    wait_gone(world.cloud, world.lbs.pop("before"))
+    delete_lb(world.cloud, world.lbs.pop("before"), timeout=180)
     run = rotate(drop_old_server_ca=True)
     if run.rc != 0:
         # other tests' load balancers, made before the roll, may hold amphorae of the old CA:

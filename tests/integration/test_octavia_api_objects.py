@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 
+from lb_helpers import active_lb, delete_lb
 from octavia_api_log import Window
 from playbook import ROOT, run_playbook
 
@@ -135,7 +136,7 @@ def cleanup(world):
     api = cloud.load_balancer
     steps = []
     if world.lb_id:
-        steps.append(lambda: wait_lb_gone(cloud, world.lb_id))
+        steps.append(lambda: delete_lb(cloud, world.lb_id, timeout=180))
     steps += [lambda: [api.delete(f"/lbaas/availabilityzones/{z['name']}") for z in world.zones()],
               lambda: [api.delete(f"/lbaas/flavors/{f['id']}") for f in world.flavors()],
               lambda: [api.delete(f"/lbaas/availabilityzoneprofiles/{p['id']}") for p in world.az_profiles()],
@@ -154,29 +155,6 @@ def cleanup(world):
         except Exception as exc:  # pylint: disable=broad-except
             problems.append(repr(exc))    # reported at the end; the next step runs
     return problems
-
-
-def wait_lb_gone(cloud, lb_id, timeout=180):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        lb = cloud.load_balancer.find_load_balancer(lb_id, ignore_missing=True)
-        if lb is None or lb.provisioning_status == "DELETED":
-            return
-        if not lb.provisioning_status.startswith("PENDING_"):
-            cloud.load_balancer.delete_load_balancer(lb_id, cascade=True, ignore_missing=True)
-        time.sleep(1)
-    raise AssertionError(f"load balancer {lb_id} still there after {timeout} s")
-
-
-def wait_lb_active(cloud, lb_id, timeout=300):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        lb = cloud.load_balancer.get_load_balancer(lb_id)
-        if lb.provisioning_status == "ACTIVE":
-            return lb
-        assert lb.provisioning_status != "ERROR", lb
-        time.sleep(1)
-    raise AssertionError(f"load balancer {lb_id} not ACTIVE after {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -367,7 +345,7 @@ def test_a_flavor_and_a_zone_a_load_balancer_uses_are_not_deleted(world):
     lb = world.cloud.load_balancer.create_load_balancer(name=f"{world.prefix}-lb", vip_subnet_id=world.subnet.id,
                                                         flavor_id=flavor_id, availability_zone=world.az)
     world.lb_id = lb.id
-    wait_lb_active(world.cloud, lb.id)
+    active_lb(world.cloud, lb.id, timeout=300)
     run, window, results = world.play(azs=[{"name": world.az, "state": "absent"}],
                                       flavors=[{"name": world.flavor, "state": "absent"}])
     assert run.rc != 0
@@ -380,7 +358,7 @@ def test_a_flavor_and_a_zone_a_load_balancer_uses_are_not_deleted(world):
     message = one_of(results, "Delete flavor")["msg"]
     assert f"Cannot delete flavor {world.flavor}: 1 load balancer uses it ({world.prefix}-lb)" in message
     assert window.writes == [], window.show(window.writes)
-    wait_lb_gone(world.cloud, lb.id)
+    delete_lb(world.cloud, lb.id, timeout=180)
     world.lb_id = None
 
 
