@@ -1,5 +1,6 @@
-"""Octavia's own count of the API calls a test made: the request log of octavia-api in
-the controller container's journal. uWSGI writes one line per request (method, path,
+"""Octavia's own count of the API calls a test made: the request logs of octavia-api in
+the controller containers' journals (every controller's, merged in time order: behind the
+API VIP haproxy spreads the requests over all of them). uWSGI writes one line per request (method, path,
 status); the API also logs, at INFO, the ID of every object it accepts a create, update
 or delete for ("Sending create Pool <id> to provider amphora").
 
@@ -16,7 +17,8 @@ import re
 import subprocess
 import time
 
-CONTAINER = "octavia-lbaas-controller-1"
+# Every controller's API: behind the VIP (role api_vip) a request reaches any of them.
+API_CONTAINERS = ("octavia-lbaas-controller-1", "octavia-lbaas-controller-2")
 UNIT = "octavia-api"
 # [pid: 1442|app: 0|req: 14/24] 10.242.0.1 () {34 vars in 697 bytes} [Sun Nov 22 03:43:10 2026]
 #   POST /v2.0/lbaas/loadbalancers => generated 2164 bytes in 3190 msecs (HTTP/1.1 201) ...
@@ -43,37 +45,56 @@ class Request:
         return f"{self.method} {self.path} -> {self.status}"
 
 
-def _journalctl(*args, retries=30):
-    """journalctl in the controller; the deployment may be restarting, so retry."""
+def _journalctl(container, *args, retries=30):
+    """journalctl in a controller; the deployment may be restarting, so retry."""
     last = None
     for _attempt in range(retries):
-        proc = subprocess.run(["podman", "exec", CONTAINER, "journalctl", "-u", UNIT, "--no-pager", *args],
+        proc = subprocess.run(["podman", "exec", container, "journalctl", "-u", UNIT, "--no-pager", *args],
                               capture_output=True, text=True, check=False)
         if proc.returncode == 0:
             return proc.stdout
         last = proc.stderr
         time.sleep(2)
-    raise RuntimeError(f"journalctl in {CONTAINER} failed: {last}")
+    raise RuntimeError(f"journalctl in {container} failed: {last}")
 
 
 def mark():
-    """The journal cursor now: what is logged later belongs to what runs next."""
-    match = re.search(r"-- cursor: (\S+)", _journalctl("-n", "0", "--show-cursor", "-o", "cat"))
-    return match.group(1) if match else None
+    """Each API's journal cursor now (every controller's: behind the API VIP, haproxy
+    spreads the requests over all of them): what is logged later belongs to what runs next."""
+    cursors = {}
+    for container in API_CONTAINERS:
+        match = re.search(r"-- cursor: (\S+)", _journalctl(container, "-n", "0", "--show-cursor", "-o", "cat"))
+        cursors[container] = match.group(1) if match else None
+    return cursors
 
 
-def read_since(cursor, settle=0.4):
-    """(requests, created) logged after `cursor`: every request, and (kind, id) of every
-    object the API accepted to create. uWSGI logs a request when it has answered it, a
-    moment after the client got the answer: read until two reads agree."""
-    args = ["-o", "cat"] + ([f"--after-cursor={cursor}"] if cursor else [])
+def _read(cursors):
+    """Every API's log lines after its cursor, merged in time order (short-unix stamps)."""
+    stamped = []
+    for container, cursor in cursors.items():
+        args = ["-o", "short-unix"] + ([f"--after-cursor={cursor}"] if cursor else [])
+        for line in _journalctl(container, *args).splitlines():
+            stamp = line.split(" ", 1)[0]
+            try:
+                stamped.append((float(stamp), line))
+            except ValueError:      # "-- No entries --"
+                continue
+    stamped.sort(key=lambda item: item[0])
+    return [line for _stamp, line in stamped]
+
+
+def read_since(cursors, settle=0.4):
+    """(requests, created) logged after `cursors` (mark()): every request, and (kind, id)
+    of every object the API accepted to create. uWSGI logs a request when it has answered
+    it, a moment after the client got the answer: read until two reads agree."""
     previous = None
     while True:
         time.sleep(settle)
-        text = _journalctl(*args)
+        lines = _read(cursors)
         found = [Request(m.group(1), m.group(2), int(m.group(3)))
-                 for m in (LINE.search(line) for line in text.splitlines()) if m]
+                 for m in (LINE.search(line) for line in lines) if m]
         if previous is not None and len(found) == len(previous):
+            text = "\n".join(lines)
             return found, [(m.group(1), m.group(2)) for m in SENT.finditer(text)]
         previous = found
 
