@@ -17,8 +17,6 @@ import re
 import subprocess
 import time
 
-# Every controller's API: behind the VIP (role api_vip) a request reaches any of them.
-API_CONTAINERS = ("octavia-lbaas-controller-1", "octavia-lbaas-controller-2")
 UNIT = "octavia-api"
 # [pid: 1442|app: 0|req: 14/24] 10.242.0.1 () {34 vars in 697 bytes} [Sun Nov 22 03:43:10 2026]
 #   POST /v2.0/lbaas/loadbalancers => generated 2164 bytes in 3190 msecs (HTTP/1.1 201) ...
@@ -62,7 +60,7 @@ def mark():
     """Each API's journal cursor now (every controller's: behind the API VIP, haproxy
     spreads the requests over all of them): what is logged later belongs to what runs next."""
     cursors = {}
-    for container in API_CONTAINERS:
+    for container in controllers():    # the running ones (a drill may have stopped one)
         match = re.search(r"-- cursor: (\S+)", _journalctl(container, "-n", "0", "--show-cursor", "-o", "cat"))
         cursors[container] = match.group(1) if match else None
     return cursors

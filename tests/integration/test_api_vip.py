@@ -24,7 +24,9 @@ import pytest
 import yaml
 
 from controller_helpers import CONTROLLERS, on
+from dataplane import wait_for
 from deployment import NOOP_VARS
+from lb_helpers import active_lb, delete_lb
 from playbook import ROOT, run_playbook
 
 AIO = ROOT / "inventories" / "aio"
@@ -100,16 +102,6 @@ class Poller(threading.Thread):
         return out
 
 
-def wait_for(what, predicate, timeout, interval=0.5):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not within {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def vip_subnet(cloud):
     name = f"lbaas-vip-drill-{int(time.time())}"
@@ -144,24 +136,21 @@ def test_losing_the_vip_holder_keeps_the_api_answering_and_it_rejoins_unchanged(
     stopped_at = time.monotonic()
     try:
         subprocess.run(["podman", "stop", "-t", "30", first], check=True, capture_output=True, timeout=120)
-        wait_for("the VIP on the other controller", lambda: holders() == [second], 30)
-        wait_for("the API through the VIP", api_answers, 30)
+        wait_for("the VIP on the other controller", lambda: holders() == [second], 30, interval=0.5)
+        wait_for("the API through the VIP", api_answers, 30, interval=0.5)
         failover = time.monotonic() - stopped_at
 
         # a new load balancer, while one controller is gone: the other worker builds it
         lb = cloud.load_balancer.create_load_balancer(name=f"lbaas-vip-drill-{int(time.time())}",
                                                       vip_subnet_id=vip_subnet.id)
         try:
-            active = wait_for("the load balancer ACTIVE",
-                              lambda: cloud.load_balancer.get_load_balancer(lb.id).provisioning_status == "ACTIVE",
-                              120, interval=1)
-            assert active
+            active_lb(cloud, lb.id, timeout=120)
         finally:
-            cloud.load_balancer.delete_load_balancer(lb.id, cascade=True, ignore_missing=True)
+            delete_lb(cloud, lb.id)
     finally:
         subprocess.run(["podman", "start", first], check=True, capture_output=True, timeout=120)
     on(first, "bash", "-c", "timeout 120 systemctl is-system-running --wait || true")
-    wait_for("the VIP back on the first controller", lambda: holders() == [first], 60)
+    wait_for("the VIP back on the first controller", lambda: holders() == [first], 60, interval=0.5)
     wait_for("both APIs up in haproxy",
              lambda: all(item["status"] == "UP" for item in haproxy_servers(first).values()), 60)
     poller.done.set()
