@@ -152,7 +152,7 @@ def test_losing_the_vip_holder_keeps_the_api_answering_and_it_rejoins_unchanged(
     on(first, "bash", "-c", "timeout 120 systemctl is-system-running --wait || true")
     wait_for("the VIP back on the first controller", lambda: holders() == [first], 60, interval=0.5)
     wait_for("both APIs up in haproxy",
-             lambda: all(item["status"] == "UP" for item in haproxy_servers(first).values()), 60)
+             lambda: all(item["status"] == "UP" for item in haproxy_servers(first).values()), 60, interval=0.5)
     poller.done.set()
     poller.join()
     outages = [(round(start - stopped_at, 1), round(seconds, 1)) for start, seconds in poller.outages()]
