@@ -46,7 +46,7 @@ def test_rabbitmq_account_over_tls_with_a_private_ca(tmp_path, testbed_facts):
 
 
 def _install_task():
-    tasks = yaml.safe_load((ROOT / "roles" / "controller" / "tasks" / "install.yml").read_text())
+    tasks = yaml.safe_load((ROOT / "roles" / "controller" / "tasks" / "venv.yml").read_text())
     return next(t for t in tasks if "pip" in str(t.get("ansible.builtin.command", "")))
 
 
