@@ -3,8 +3,9 @@
 """Run an octavia.lbaas cloud module inside Ansible's worker process.
 
 Those modules (the load-balancer modules, and the cloud-side modules the deployment roles
-call: all built on CloudModule) only talk HTTP to the cloud. When the task runs on the
-controller itself (connection ``local``, the controller's own Python, no become, no async),
+call: built on CloudModule, or, for pki_certificates and rabbitmq_account, on ansible's
+AnsibleModule by that name) only talk HTTP to the cloud or write the deploy host's
+files. When the task runs on the controller itself (connection ``local``, the controller's own Python, no become, no async),
 starting a module process costs more than most of their work: Ansible builds the AnsiballZ payload (0.2 s here), a new Python imports ansible's module utilities
 from a zip (0.25 s), plus three shell commands for the temporary directory. A per-LB
 playbook pays that for every task. Here the module's own code runs in the worker instead,
@@ -78,6 +79,27 @@ def _module_class(args, recorded):
             recorded.append(o)
 
     return DirectExecutionModule
+
+
+@contextlib.contextmanager
+def direct_module_class(module, args, recorded):
+    """While the module's main() runs, the AnsibleModule it builds takes `args` and records
+    its result in `recorded`: CloudModule's class for the modules built on it, and the
+    module's own `AnsibleModule` name for those that build ansible's class themselves
+    (pki_certificates, rabbitmq_account: no cloud connection)."""
+    cloud = _cloud()
+    direct_class = _module_class(args, recorded)
+    previous = cloud.CloudModule.ansible_module_class
+    own_class = getattr(module, "AnsibleModule", None)
+    cloud.CloudModule.ansible_module_class = direct_class
+    if own_class is AnsibleModule:
+        module.AnsibleModule = direct_class
+    try:
+        yield
+    finally:
+        cloud.CloudModule.ansible_module_class = previous
+        if own_class is AnsibleModule:
+            module.AnsibleModule = own_class
 
 
 class AuthCache:
@@ -210,12 +232,12 @@ class DirectExecutionAction(NormalAction):
 
         recorded = []
         captured = io.StringIO()
-        previous = cloud.CloudModule.ansible_module_class, cloud.CloudModule.auth_cache
-        cloud.CloudModule.ansible_module_class = _module_class(args, recorded)
+        previous_cache = cloud.CloudModule.auth_cache
         try:
             # openstacksdk and keystoneauth may print (warnings); a module process's output
             # would not reach the terminal either
-            with _environ(environment), contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            with _environ(environment), direct_module_class(module, args, recorded), \
+                    contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
                 cloud.CloudModule.auth_cache = auth_cache = AuthCache(args)
                 try:
                     module.main()
@@ -224,7 +246,7 @@ class DirectExecutionAction(NormalAction):
         except SystemExit:
             pass  # exit_json / fail_json
         finally:
-            cloud.CloudModule.ansible_module_class, cloud.CloudModule.auth_cache = previous
+            cloud.CloudModule.auth_cache = previous_cache
 
         if not recorded:
             return {"failed": True, "msg": "%s returned no result" % context.resolved_fqcn,

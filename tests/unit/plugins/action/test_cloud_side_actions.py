@@ -10,9 +10,15 @@ import stat
 from types import SimpleNamespace
 
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.octavia.lbaas.plugins.module_utils import cloud
-from ansible_collections.octavia.lbaas.plugins.plugin_utils.direct_execution import AuthCache, DirectExecutionAction
+from ansible_collections.octavia.lbaas.plugins.modules import pki_certificates
+from ansible_collections.octavia.lbaas.plugins.plugin_utils.direct_execution import (
+    AuthCache,
+    DirectExecutionAction,
+    direct_module_class,
+)
 
 CLOUD_SIDE = ["keypair", "amphora_flavor", "amphora_image", "mgmt_network", "security_group",
               "health_manager_port", "health_manager_port_info", "service_identity"]
@@ -144,3 +150,36 @@ def test_cloud_module_restores_through_the_cache(monkeypatch):
     module.params = {"cloud": "devstack-admin", "interface": "public"}
     module.ansible = SimpleNamespace(fail_json=lambda **kw: pytest.fail(kw["msg"]))
     assert module._connect() is conn and made == [conn]
+
+
+# --- modules on ansible's own AnsibleModule ------------------------------------------------
+
+OWN_ANSIBLE_MODULE = ["pki_certificates", "rabbitmq_account"]
+
+
+@pytest.mark.parametrize("name", OWN_ANSIBLE_MODULE)
+def test_modules_on_ansibles_class_are_direct_execution_too(name):
+    action = importlib.import_module("ansible_collections.octavia.lbaas.plugins.action.%s" % name)
+    module = importlib.import_module("ansible_collections.octavia.lbaas.plugins.modules.%s" % name)
+    assert issubclass(action.ActionModule, DirectExecutionAction)
+    # direct_module_class swaps the module's own name for the class: it must be ansible's
+    assert module.AnsibleModule is AnsibleModule
+
+
+def test_a_module_on_ansibles_class_runs_in_process_and_gets_its_class_back(tmp_path):
+    """pki_certificates' main() in this process: its arguments come from the action, its
+    result is recorded instead of printed, the files are written, and the module's
+    AnsibleModule name is ansible's class again afterwards."""
+    cert, key = tmp_path / "ca.crt", tmp_path / "ca.key"
+    args = {"certificates": [{"name": "ca", "cert_path": str(cert), "key_path": str(key), "key_type": "ECC",
+                              "common_name": "test CA", "ca": True, "days": 2}],
+            "_ansible_check_mode": False, "_ansible_tmpdir": str(tmp_path)}
+    recorded = []
+    with direct_module_class(pki_certificates, args, recorded):
+        assert pki_certificates.AnsibleModule is not AnsibleModule
+        with pytest.raises(SystemExit):
+            pki_certificates.main()
+    assert pki_certificates.AnsibleModule is AnsibleModule
+    assert cloud.CloudModule.ansible_module_class is AnsibleModule
+    assert len(recorded) == 1 and recorded[0]["changed"] is True, recorded
+    assert cert.exists() and key.exists()
