@@ -76,7 +76,8 @@ def test_an_ansible_core_without_the_result_hook_gets_a_module_process(monkeypat
 def test_every_load_balancer_module_has_the_action():
     """The thirteen load-balancer modules, the catalog modules (flavors, availability
     zones, quotas, providers), the cloud-side modules the deployment roles call, and only
-    modules built on CloudModule (the action swaps its AnsibleModule)."""
+    modules built on CloudModule or on ansible's AnsibleModule by that name (the action
+    swaps the class)."""
     import pathlib
     root = pathlib.Path(direct_execution.__file__).parents[1]
     # config_files' action renders templates on the deploy host; its module runs on the target
@@ -84,17 +85,20 @@ def test_every_load_balancer_module_has_the_action():
     assert actions == sorted(["loadbalancer", "listener", "pool", "member", "health_monitor", "l7policy", "l7rule",
                               "loadbalancer_info", "listener_info", "pool_info", "member_info",
                               "health_monitor_info", "l7policy_info", "flavor_profile", "flavor",
-                              "availability_zone_profile", "availability_zone", "quota", "provider_info"] + CLOUD_SIDE)
+                              "availability_zone_profile", "availability_zone", "quota", "provider_info"] + CLOUD_SIDE + OWN_CLASS)
     for name in actions:
         source = (root / "modules" / f"{name}.py").read_text()
         engine = any("ansible_collections.octavia.lbaas.plugins.module_utils.%s" % base in source
                      for base in ("lbaas_module", "lbaas_catalog"))
-        assert engine or (name in CLOUD_SIDE and "(CloudModule):" in source), name
+        assert (engine or (name in CLOUD_SIDE and "(CloudModule):" in source)
+                or (name in OWN_CLASS and "from ansible.module_utils.basic import AnsibleModule" in source)), name
 
 
 # the modules of the deployment roles (playbooks/site.yml) that talk to the cloud
 CLOUD_SIDE = ["keypair", "amphora_flavor", "amphora_image", "mgmt_network", "security_group",
               "health_manager_port", "health_manager_port_info", "service_identity"]
+# the deploy host's modules without a cloud connection, on ansible's own AnsibleModule
+OWN_CLASS = ["pki_certificates", "rabbitmq_account"]
 
 
 def test_every_cloud_module_of_the_deployment_roles_has_the_action():
