@@ -14,6 +14,7 @@ The outages the poller saw are printed for docs/ha.md."""
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import threading
 import time
@@ -28,10 +29,12 @@ from dataplane import wait_for
 from deployment import NOOP_VARS
 from lb_helpers import active_lb, delete_lb
 from playbook import ROOT, run_playbook
+from tls_proxy import make_ca
 
 AIO = ROOT / "inventories" / "aio"
 VIP = yaml.safe_load((AIO / "group_vars" / "all.yml").read_text())["api_vip_address"]
 PORT = 9876
+TLS_PORT = yaml.safe_load((AIO / "group_vars" / "all.yml").read_text())["api_vip_tls_port"]
 URL = f"http://{VIP}:{PORT}/"
 # What an outage may cost: keepalived's backup takes over after ~3 missed adverts (1 s
 # apart) plus its own start-up of the VRRP state; haproxy already listens (transparent).
@@ -173,3 +176,59 @@ def test_a_limit_that_leaves_a_controller_out_is_refused_before_any_change():
     assert any(f"{CONTROLLERS[0]} has no facts" in message for message in run.failed_messages()), \
         run.failed_messages()
     assert run.changed() == 0, run.changed_tasks()
+
+
+def public_endpoint(cloud):
+    service = next(cloud.identity.services(type="load-balancer"))
+    (endpoint,) = list(cloud.identity.endpoints(service_id=service.id, interface="public"))
+    return endpoint.url
+
+
+def test_tls_at_the_vip_then_off_again(cloud, tmp_path):
+    """api_vip_tls_*: haproxy terminates TLS on the VIP's TLS port with the given
+    certificate, the public endpoint becomes https, octavia-api's links follow the client's
+    scheme (X-Forwarded-Proto, proxy header parsing), plain HTTP stays for the internal
+    endpoint; a re-run changes nothing; without the variables it is all undone."""
+    ca = make_ca(tmp_path, address=VIP)
+    tls_vars = ["-e", f"api_vip_tls_cert_file={tmp_path / 'server.pem'}",
+                "-e", f"api_vip_tls_key_file={tmp_path / 'server.key'}"]
+    site = ROOT / "playbooks" / "site.yml"
+    try:
+        run = run_playbook(site, "-i", str(AIO), "-e", f"@{NOOP_VARS}", *tls_vars, timeout=1800)
+        assert run.rc == 0, run.failed_messages() or run.stderr[-3000:]
+        assert public_endpoint(cloud) == f"https://{VIP}:{TLS_PORT}"
+        context = ssl.create_default_context(cafile=str(ca))
+        wait_for("the TLS listener", lambda: _get(f"https://{VIP}:{TLS_PORT}/", context) is not None, 30, interval=0.5)
+        # the version document's links name the scheme and port the client used
+        assert f"https://{VIP}:{TLS_PORT}/v2" in _get(f"https://{VIP}:{TLS_PORT}/", context)
+        assert f"http://{VIP}:{PORT}/v2" in _get(URL)
+        # an authenticated call over TLS
+        listing = _get(f"https://{VIP}:{TLS_PORT}/v2/lbaas/loadbalancers", context,
+                       headers={"X-Auth-Token": cloud.auth_token})
+        assert '"loadbalancers"' in listing
+        # a client that does not trust the CA is refused
+        with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+            urllib.request.urlopen(f"https://{VIP}:{TLS_PORT}/", timeout=5)
+
+        again = run_playbook(site, "-i", str(AIO), "-e", f"@{NOOP_VARS}", *tls_vars, timeout=1800)
+        assert again.rc == 0 and again.changed() == 0, again.changed_tasks()
+    finally:
+        off = run_playbook(site, "-i", str(AIO), "-e", f"@{NOOP_VARS}", timeout=1800)
+    assert off.rc == 0, off.failed_messages() or off.stderr[-3000:]
+    assert public_endpoint(cloud) == f"http://{VIP}:{PORT}"
+    for controller in CONTROLLERS:
+        assert on(controller, "bash", "-c", "test -e /etc/haproxy/octavia-api.pem && echo yes || echo no").strip() == "no"
+    wait_for("the TLS listener gone", lambda: _get(f"https://{VIP}:{TLS_PORT}/", ssl.create_default_context(
+        cafile=str(ca))) is None, 30, interval=0.5)
+
+
+def _get(url, context=None, headers=None):
+    """The body of a GET, or None when nothing answers there."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5, context=context) as answer:
+            return answer.read().decode()
+    except urllib.error.HTTPError:
+        raise
+    except (urllib.error.URLError, OSError):
+        return None
