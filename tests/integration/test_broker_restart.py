@@ -1,0 +1,104 @@
+"""Drill (issue 15): the message broker restarts under a working control plane.
+
+The test cloud's RabbitMQ (the broker site.yml points every controller at) is stopped
+while a client creates a load balancer through the API, and started again a few seconds
+later. octavia-api hands the create to the workers by an RPC cast; with the broker gone,
+oslo.messaging keeps retrying the cast instead of failing it, so the client's request
+must come back accepted once the broker is back, and the load balancer must reach ACTIVE
+(no request lost, none left PENDING_*). Every controller's worker must reconnect by
+itself (its journal says so), and load balancers created afterwards must all reach
+ACTIVE. The seconds the stalled request waited are printed for docs/ha.md.
+
+Runs on the noop drivers (the drill is about the control plane's messaging)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+
+import pytest
+
+from controller_helpers import CONTROLLERS, on
+from dataplane import wait_for
+from lb_helpers import active_lb, delete_lb
+
+CLOUD_CONTAINER = "octavia-lbaas-cloud"
+# how long the broker stays down while the create waits
+OUTAGE = 8
+
+
+def broker(action):
+    subprocess.run(["podman", "exec", CLOUD_CONTAINER, "systemctl", action, "rabbitmq-server"],
+                   check=True, capture_output=True, timeout=180)
+
+
+def broker_answers():
+    proc = subprocess.run(["podman", "exec", CLOUD_CONTAINER, "rabbitmq-diagnostics", "-q", "check_port_connectivity"],
+                          capture_output=True, text=True, check=False, timeout=60)
+    return proc.returncode == 0
+
+
+def reconnected_since(controller, unit, since):
+    text = on(controller, "journalctl", "-u", unit, "--since", "@%d" % since, "-o", "cat", "--no-pager")
+    return "Reconnected to AMQP server" in text
+
+
+@pytest.fixture(scope="module")
+def vip_subnet(cloud):
+    name = f"lbaas-broker-drill-{int(time.time())}"
+    net = cloud.network.create_network(name=name)
+    try:
+        yield cloud.network.create_subnet(name=name, network_id=net.id, ip_version=4, cidr="10.252.0.0/24")
+    finally:
+        cloud.network.delete_network(net, ignore_missing=True)
+
+
+def test_a_broker_restart_loses_no_request_and_the_workers_reconnect(cloud, vip_subnet):
+    made = []
+    since = int(time.time()) - 1
+    outcome = {}
+
+    def create():
+        start = time.monotonic()
+        try:
+            lb = cloud.load_balancer.create_load_balancer(name=f"lbaas-broker-drill-{int(time.time())}",
+                                                          vip_subnet_id=vip_subnet.id)
+            made.append(lb.id)
+            outcome["lb"] = lb
+        except Exception as exc:  # pylint: disable=broad-except  # reported by the assertion below
+            outcome["error"] = exc
+        outcome["seconds"] = time.monotonic() - start
+
+    try:
+        broker("stop")
+        client = threading.Thread(target=create, daemon=True)
+        client.start()
+        time.sleep(OUTAGE)
+        # the request is still waiting for the broker, not failed
+        assert "error" not in outcome, outcome.get("error")
+        broker("start")
+        wait_for("RabbitMQ answering again", broker_answers, 120, interval=1)
+        client.join(timeout=180)
+        assert not client.is_alive(), "the create did not return within 180 s of the broker's return"
+        assert "error" not in outcome, outcome.get("error")
+        active_lb(cloud, outcome["lb"].id, timeout=180)
+
+        # every controller's worker found the broker again by itself
+        for controller in CONTROLLERS:
+            wait_for(f"{controller}'s worker reconnected",
+                     lambda c=controller: reconnected_since(c, "octavia-worker", since), 120, interval=2)
+        # and work keeps flowing: new load balancers, more than one per worker on average
+        after = [cloud.load_balancer.create_load_balancer(name=f"lbaas-broker-drill-after-{i}-{int(time.time())}",
+                                                          vip_subnet_id=vip_subnet.id)
+                 for i in range(2 * len(CONTROLLERS))]
+        made += [lb.id for lb in after]
+        for lb in after:
+            active_lb(cloud, lb.id, timeout=180)
+        print(json.dumps({"broker_down_seconds": OUTAGE, "create_waited_seconds": round(outcome["seconds"], 1)}))
+    finally:
+        if not broker_answers():
+            broker("start")
+        for lb_id in made:
+            delete_lb(cloud, lb_id, timeout=180)
