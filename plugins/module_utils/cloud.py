@@ -205,6 +205,12 @@ class CloudModule:
             if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
                 raise ModuleError("%s: must be more than 0 (seconds), got %s" % (name, value))
 
+    @classmethod
+    def main(cls):
+        """Run the module: a module file says `main = ItsModule.main` (its entry point, which
+        the direct-execution action plugin calls too)."""
+        cls()()
+
     def __call__(self):
         try:
             self.check_positive()
