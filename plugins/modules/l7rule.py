@@ -18,7 +18,7 @@ extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.cloud.WAIT, 
 
 EXAMPLES = r"""
 - name: Match a header
-  octavia.lbaas.l7rule:
+  octavia.lbaas.l7rule: &api_v2
     loadbalancer: web
     listener: HTTP:80
     l7policy: api
@@ -27,21 +27,15 @@ EXAMPLES = r"""
     rule_key: X-Api-Version
     value: "2"
 
-- name: Remove it
+- name: Remove it (its type, compare_type, rule_key and value find it)
   octavia.lbaas.l7rule:
-    loadbalancer: web
-    listener: HTTP:80
-    l7policy: api
-    type: HEADER
-    compare_type: EQUAL_TO
-    rule_key: X-Api-Version
-    value: "2"
+    <<: *api_v2
     state: absent
 """
 
 RETURN = r"""
 l7rule:
-  description: The rule as Octavia returns it.
+  description: The L7 rule as Octavia returns it (its C(key) is the task's O(rule_key)).
   returned: always (null when absent)
   type: dict
   sample: {"id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "type": "HEADER", "compare_type": "EQUAL_TO",
