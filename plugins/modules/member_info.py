@@ -26,7 +26,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 members:
-  description: Matching members as Octavia returns them (empty when none match).
+  description: The pool's members that match, as Octavia returns them (empty when none match).
   returned: always
   type: list
   elements: dict
