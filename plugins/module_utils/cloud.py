@@ -50,6 +50,7 @@ WAIT_SPEC = dict(
 # `state` of a module that creates (present) or deletes (absent) what it manages
 STATE_OPTION = dict(type="str", default="present", choices=["present", "absent"])
 
+
 class ModuleError(Exception):
     """A failure the module reports as it is: a message and extra result keys."""
 

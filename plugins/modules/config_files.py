@@ -34,6 +34,8 @@ attributes:
   diff_mode:
     support: full
     details: One diff per changed file; the content of a secret file is not shown.
+  platform:
+    platforms: posix
 extends_documentation_fragment: [ansible.builtin.action_common_attributes]
 options:
   files:

@@ -32,6 +32,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 extends_documentation_fragment: [ansible.builtin.action_common_attributes]
 options:
   directories:
