@@ -47,6 +47,10 @@ WAIT_SPEC = dict(
 )
 
 
+# `state` of a module that creates (present) or deletes (absent) what it manages
+STATE_OPTION = dict(type="str", default="present", choices=["present", "absent"])
+
+
 class ModuleError(Exception):
     """A failure the module reports as it is: a message and extra result keys."""
 
@@ -204,6 +208,12 @@ class CloudModule:
             value = self.params.get(name)
             if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
                 raise ModuleError("%s: must be more than 0 (seconds), got %s" % (name, value))
+
+    @classmethod
+    def main(cls):
+        """Run the module: a module file says `main = ItsModule.main` (its entry point, which
+        the direct-execution action plugin calls too)."""
+        cls()()
 
     def __call__(self):
         try:

@@ -18,7 +18,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import Deadlin
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_api import OctaviaApi
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import SPECS
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import SPECS, STATE_OPTION, object_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import apply_changes, diff_fields, public, refuse_immutable
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import desire
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
@@ -75,6 +75,12 @@ def capabilities(api, provider, which):
             return None
         raise
     return {c.get("name"): c.get("description") for c in found.get(which) or []}
+
+
+def catalog_options(kind):
+    """The options of a module that manages one named catalog object: the object's fields
+    (SPECS[kind]), `name` required, and `state`."""
+    return dict(**object_options(kind, required=("name",)), state=STATE_OPTION)
 
 
 class CatalogModule(LbaasModule):

@@ -128,28 +128,11 @@ class Field:
                  create_required=False, default=None, choices=None, elements=None, ordered=False,
                  minimum=None, maximum=None, check=None, ref=None, aliases=None, subset=False,
                  suboptions=None, no_log=None, max_length=MAX_STRING, nonempty=False, as_json=False):
-        self.name = name
-        self.type = type
+        # every argument is the attribute of the same name; three are filled in or copied
+        vars(self).update((key, value) for key, value in locals().items() if key != "self")
         self.api = api or name
-        self.doc = doc
-        self.updatable = updatable
-        self.required = required
         self.create_required = create_required or required
-        self.default = default
-        self.choices = choices
-        self.elements = elements
-        self.ordered = ordered
-        self.minimum = minimum
-        self.maximum = maximum
-        self.check = check
-        self.ref = ref
         self.aliases = list(aliases or [])
-        self.subset = subset
-        self.suboptions = suboptions
-        self.no_log = no_log
-        self.max_length = max_length
-        self.nonempty = nonempty
-        self.as_json = as_json
 
     # -- input ------------------------------------------------------------------------
     def coerce(self, value, path):

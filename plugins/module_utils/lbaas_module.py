@@ -13,9 +13,10 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudMo
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_api import OctaviaApi
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import PENDING_PREFIX
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import resolve
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import SPECS, rule_key
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op, resolve
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import SPECS, label, rule_key
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current, public
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import desire
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 PROJECT_OPTION = {"type": "str"}
@@ -28,6 +29,15 @@ def info_options(*parents, **options):
     spec = dict(project=dict(PROJECT_OPTION), loadbalancer=dict(type="str"))
     spec.update((parent, dict(type="str")) for parent in parents)
     spec.update(name=dict(type="str"), filters=dict(type="dict", default={}), **options)
+    return spec
+
+
+def child_options(*parents):
+    """The options that place an object of a load balancer: the project, the load balancer,
+    then `parents` (the object's parents in it, outermost first): the last one is required."""
+    spec = dict(project=dict(PROJECT_OPTION), loadbalancer=dict(type="str"))
+    spec.update((parent, dict(type="str")) for parent in parents[:-1])
+    spec[parents[-1]] = dict(type="str", required=True)
     return spec
 
 
@@ -113,11 +123,35 @@ class LbaasModule(ParentLookup, CloudModule):
     ends with ``self.finish(...)``, which adds ``api_calls`` and the diff."""
 
     wait_options = True
+    kind = None     # the module's object: a key of SPECS (used by validate() and finish_absent())
 
     def __init__(self):
         super().__init__()
         self._api = None
         self.ids = {}
+
+    def validate(self):
+        """The task's object (`self.want`) when it is to be present: checked before any API call."""
+        if self.params["state"] == "present":
+            self.want = desire(self.kind, self.params)
+
+    def finish_absent(self, current, have, parent, path=None):
+        """Exit for state=absent (or a parent that does not exist): delete `have`, the object as
+        Octavia returned it, when there is one. `path` is its API path (default: the spec's path/ID)."""
+        spec = SPECS[self.kind]
+        ops = []
+        if have is not None:
+            self.before, self.after = public(spec.view(have)), {}
+            ops = [Op("delete", self.kind, label(self.kind, spec.view(have), parent), "DELETE",
+                      path or "%s/%s" % (spec.path, have["id"]))]
+            self.execute(ops, current.lb_id, current.lb.get("provisioning_status"))
+        self.finish(changed=bool(ops), id=have["id"] if have else None, **{self.kind: have})
+
+    def apply_plan(self, planner, current, ids=None):
+        """Make the planner's writes (the fewest), after its before/after went into the diff."""
+        ops = planner.plan()
+        self.execute(ops, current.lb_id, current.lb.get("provisioning_status"), ids=ids)
+        return ops
 
     @property
     def api(self):

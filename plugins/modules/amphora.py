@@ -232,7 +232,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.amphora import (
     step,
     summary,
 )
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import Deadline, ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import STATE_OPTION, Deadline, ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import find_project_id
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule
 
@@ -244,7 +244,7 @@ class AmphoraModule(LbaasModule):
     wait_options = False
     argument_spec = dict(
         action=dict(type="str", choices=list(ACTIONS)),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=dict(STATE_OPTION),
         id=dict(type="str"),
         loadbalancer=dict(type="str"),
         image_tag=dict(type="str"),

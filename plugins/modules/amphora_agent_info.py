@@ -387,13 +387,8 @@ class AgentProbe:
     """GET requests to one agent, every one on a verified connection."""
 
     def __init__(self, address, port, amphora_id, context, timeout, server_ca, client_cert):
-        self.address = address
-        self.port = port
-        self.amphora_id = amphora_id
-        self.context = context
-        self.timeout = timeout
-        self.server_ca = server_ca
-        self.client_cert = client_cert
+        # every argument is the attribute of the same name
+        vars(self).update((key, value) for key, value in locals().items() if key != "self")
         self.where = ("[%s]:%d" if ":" in address else "%s:%d") % (address, port)
         self.peer = None
         self.tls = None

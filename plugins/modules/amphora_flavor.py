@@ -162,7 +162,7 @@ recreated:
 
 import re
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import STATE_OPTION, CloudModule, ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import find_project_id
 
 SPEC_KEY = re.compile(r"^[A-Za-z0-9_.:-]+$")
@@ -194,7 +194,6 @@ def check_extra_specs(specs):
 class AmphoraFlavor(CloudModule):
     argument_spec = dict(
         name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
         vcpus=dict(type="int"),
         ram=dict(type="int"),
         disk=dict(type="int"),
@@ -205,6 +204,7 @@ class AmphoraFlavor(CloudModule):
         projects=dict(type="list", elements="str", default=[]),
         projects_domain=dict(type="str", default="Default"),
         recreate=dict(type="bool", default=False),
+        state=dict(STATE_OPTION),
     )
     module_kwargs = dict(required_if=[("state", "present", ("vcpus", "ram", "disk"))])
 

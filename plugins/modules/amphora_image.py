@@ -224,7 +224,7 @@ import re
 import time
 import urllib.parse
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import STATE_OPTION, CloudModule, ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.glance_image import RawImage, download, hash_file, props, summary
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import find_project_id
 
@@ -244,7 +244,7 @@ PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
 class AmphoraImage(CloudModule):
     argument_spec = dict(
         name=dict(type="str", default="amphora-x64-haproxy"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=dict(STATE_OPTION),
         filename=dict(type="path"),
         url=dict(type="str"),
         checksum=dict(type="str"),

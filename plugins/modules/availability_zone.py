@@ -46,20 +46,18 @@ actions: {description: "The writes the task made, or would make in check mode, i
 plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_catalog import CatalogModule
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import STATE_OPTION, object_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_catalog import CatalogModule, catalog_options
 
 
 class AvailabilityZoneModule(CatalogModule):
+    """An availability zone (lbaas_specs.AVAILABILITY_ZONE): its name is its key (it has no ID).
+    All the work is CatalogModule's."""
+
     kind = "availability_zone"
-    argument_spec = dict(
-        **object_options("availability_zone", required=("name",)),
-        state=STATE_OPTION,
-    )
+    argument_spec = catalog_options("availability_zone")
 
 
-def main():
-    AvailabilityZoneModule()()
+main = AvailabilityZoneModule.main
 
 
 if __name__ == "__main__":

@@ -50,20 +50,18 @@ actions: {description: "The writes the task made, or would make in check mode, i
 plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_catalog import CatalogModule
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import STATE_OPTION, object_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_catalog import CatalogModule, catalog_options
 
 
 class AvailabilityZoneProfileModule(CatalogModule):
+    """An availability zone profile (lbaas_specs.AVAILABILITY_ZONE_PROFILE), like a flavor
+    profile: CatalogModule checks the provider and the zones using it before any write."""
+
     kind = "availability_zone_profile"
-    argument_spec = dict(
-        **object_options("availability_zone_profile", required=("name",)),
-        state=STATE_OPTION,
-    )
+    argument_spec = catalog_options("availability_zone_profile")
 
 
-def main():
-    AvailabilityZoneProfileModule()()
+main = AvailabilityZoneProfileModule.main
 
 
 if __name__ == "__main__":

@@ -30,12 +30,13 @@ attributes:
     description: Runs an action plugin on the deploy host first.
     support: full
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: One diff per changed file; the content of a secret file is not shown.
+  platform:
+    platforms: posix
+extends_documentation_fragment: [ansible.builtin.action_common_attributes]
 options:
   files:
     description: The files and directories, made in this order.

@@ -51,20 +51,18 @@ actions: {description: "The writes the task made, or would make in check mode, i
 plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_catalog import CatalogModule
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import STATE_OPTION, object_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_catalog import CatalogModule, catalog_options
 
 
 class FlavorModule(CatalogModule):
+    """A flavor (lbaas_specs.FLAVOR), found by name: what users pick as a load balancer's flavor.
+    Finding, checks before writing and the one write are CatalogModule's."""
+
     kind = "flavor"
-    argument_spec = dict(
-        **object_options("flavor", required=("name",)),
-        state=STATE_OPTION,
-    )
+    argument_spec = catalog_options("flavor")
 
 
-def main():
-    FlavorModule()()
+main = FlavorModule.main
 
 
 if __name__ == "__main__":

@@ -51,20 +51,18 @@ actions: {description: "The writes the task made, or would make in check mode, i
 plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_catalog import CatalogModule
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import STATE_OPTION, object_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_catalog import CatalogModule, catalog_options
 
 
 class FlavorProfileModule(CatalogModule):
+    """A flavor profile (lbaas_specs.FLAVOR_PROFILE): a provider and its settings; CatalogModule
+    checks the provider's capabilities and the flavors using it before any write."""
+
     kind = "flavor_profile"
-    argument_spec = dict(
-        **object_options("flavor_profile", required=("name",)),
-        state=STATE_OPTION,
-    )
+    argument_spec = catalog_options("flavor_profile")
 
 
-def main():
-    FlavorProfileModule()()
+main = FlavorProfileModule.main
 
 
 if __name__ == "__main__":

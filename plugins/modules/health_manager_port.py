@@ -144,7 +144,7 @@ port:
 
 import ipaddress
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, same_value
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import STATE_OPTION, CloudModule, ModuleError, same_value
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
 from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import (
     find_network,
@@ -168,7 +168,7 @@ class HealthManagerPort(CloudModule):
         device_owner=dict(type="str", default="Octavia:health-mgr"),
         binding_host_id=dict(type="str"),
         admin_state_up=dict(type="bool", default=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=dict(STATE_OPTION),
     )
 
     def validate(self):

@@ -59,26 +59,17 @@ actions: {description: "The writes the task made, or would make in check mode, i
 plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule, child_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import HEALTH_MONITOR, STATE_OPTION, label, object_options
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import desire
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import STATE_OPTION, label, object_options
 
 
 class HealthMonitorModule(LbaasModule):
-    argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str"),
-        pool=dict(type="str", required=True),
-        **object_options("health_monitor"),
-        state=STATE_OPTION,
-    )
+    """The health monitor of a pool (at most one, so no name to find it by): planned by
+    Planner.healthmonitor, which checks its type against the pool's protocol."""
 
-    def validate(self):
-        if self.params["state"] == "present":
-            self.want = desire("health_monitor", self.params)
+    kind = "health_monitor"
+    argument_spec = dict(**child_options("pool"), **object_options("health_monitor"), state=STATE_OPTION)
 
     def run(self):
         p = self.params
@@ -86,19 +77,12 @@ class HealthMonitorModule(LbaasModule):
         current, pool = self.lookup_pool(p["pool"], p["loadbalancer"], required=present)
         have = current.healthmonitor(pool) if pool else None
         if not present or pool is None:
-            ops = []
-            if have is not None:
-                self.before, self.after = public(HEALTH_MONITOR.view(have)), {}
-                ops = [Op("delete", "health_monitor", label("health_monitor", have, label("pool", pool)), "DELETE",
-                          "/lbaas/healthmonitors/%s" % have["id"])]
-                self.execute(ops, current.lb_id, current.lb.get("provisioning_status"))
-            self.finish(changed=bool(ops), health_monitor=have, id=have["id"] if have else None)
+            self.finish_absent(current, have, label("pool", pool) if pool else None)
             return
         planner = Planner(current)
         before, after = planner.healthmonitor(self.want, have, pool["id"], label("pool", pool), pool.get("protocol"))
         self.before, self.after = before or {}, after
-        ops = planner.plan()
-        self.execute(ops, current.lb_id, current.lb.get("provisioning_status"))
+        ops = self.apply_plan(planner, current)
         hm = have
         if ops and not self.check_mode:
             fresh = self.api.get("/lbaas/pools/%s" % pool["id"])["pool"]

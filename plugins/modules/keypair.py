@@ -115,7 +115,7 @@ private_key_file:
 import os
 import tempfile
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, sdk_exceptions
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import STATE_OPTION, CloudModule, ModuleError, sdk_exceptions
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import find_user_id
 
 try:
@@ -143,7 +143,6 @@ def public_of(private_key):
 class Keypair(CloudModule):
     argument_spec = dict(
         name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
         public_key=dict(type="str"),
         public_key_file=dict(type="path"),
         private_key_file=dict(type="path", no_log=False),
@@ -151,6 +150,7 @@ class Keypair(CloudModule):
         user=dict(type="str"),
         user_domain=dict(type="str", default="Default"),
         replace=dict(type="bool", default=False),
+        state=dict(STATE_OPTION),
     )
     module_kwargs = dict(mutually_exclusive=[("public_key", "public_key_file", "private_key_file")])
 

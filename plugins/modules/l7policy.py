@@ -60,29 +60,25 @@ plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", 
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule, child_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import L7POLICY, STATE_OPTION, label, object_options, rules_option
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, desire
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import STATE_OPTION, label, object_options, rules_option
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION
 
 
 class L7PolicyModule(LbaasModule):
+    """An L7 policy of a listener, found by name (or position), with its rules when given.
+    Planned by Planner.l7policy; clamp_position() keeps an unnamed policy findable."""
+
+    kind = "l7policy"
     argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str"),
-        listener=dict(type="str", required=True),
+        **child_options("listener"),
         **object_options("l7policy"),
         rules=rules_option(),
         allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
     module_kwargs = dict(required_one_of=[("name", "position")])
-
-    def validate(self):
-        if self.params["state"] == "present":
-            self.want = desire("l7policy", self.params)
 
     def run(self):
         p = self.params
@@ -93,19 +89,13 @@ class L7PolicyModule(LbaasModule):
             have = current.find_l7policy(listener, p["name"]) if p["name"] else current.find_l7policy(listener, position=p["position"])
         parent = label("listener", listener) if listener else None
         if not present or listener is None:
-            ops = []
-            if have is not None:
-                self.before, self.after = public(L7POLICY.view(have)), {}
-                ops = [Op("delete", "l7policy", label("l7policy", have, parent), "DELETE", "/lbaas/l7policies/%s" % have["id"])]
-                self.execute(ops, current.lb_id, current.lb.get("provisioning_status"))
-            self.finish(changed=bool(ops), l7policy=have, id=have["id"] if have else None)
+            self.finish_absent(current, have, parent)
             return
         self.clamp_position(len(current.l7policies(listener)), have)
         planner = Planner(current)
         before, after = planner.l7policy(self.want, have, listener["id"], parent, listener_protocol=listener.get("protocol"))
         self.before, self.after = before or {}, after
-        ops = planner.plan()
-        self.execute(ops, current.lb_id, current.lb.get("provisioning_status"), ids=planner.ids)
+        ops = self.apply_plan(planner, current, ids=planner.ids)
         policy = have
         key = ("l7policy", (str(listener["id"]), self.want.get("name") or self.want.get("position")))
         policy_id = self.ids.get(key) or (have or {}).get("id")

@@ -18,7 +18,7 @@ extends_documentation_fragment: [octavia.lbaas.cloud, octavia.lbaas.cloud.WAIT, 
 
 EXAMPLES = r"""
 - name: Match a header
-  octavia.lbaas.l7rule:
+  octavia.lbaas.l7rule: &api_v2
     loadbalancer: web
     listener: HTTP:80
     l7policy: api
@@ -27,21 +27,15 @@ EXAMPLES = r"""
     rule_key: X-Api-Version
     value: "2"
 
-- name: Remove it
+- name: Remove it (its type, compare_type, rule_key and value find it)
   octavia.lbaas.l7rule:
-    loadbalancer: web
-    listener: HTTP:80
-    l7policy: api
-    type: HEADER
-    compare_type: EQUAL_TO
-    rule_key: X-Api-Version
-    value: "2"
+    <<: *api_v2
     state: absent
 """
 
 RETURN = r"""
 l7rule:
-  description: The rule as Octavia returns it.
+  description: The L7 rule as Octavia returns it (its C(key) is the task's O(rule_key)).
   returned: always (null when absent)
   type: dict
   sample: {"id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "type": "HEADER", "compare_type": "EQUAL_TO",
@@ -54,26 +48,25 @@ actions: {description: "The writes the task made, or would make in check mode, i
 plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule, child_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import L7RULE, STATE_OPTION, label, object_options, rule_key
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import desire
 
 
 class L7RuleModule(LbaasModule):
+    """One rule of an L7 policy, found by its key (type, compare_type, rule_key, value):
+    a rule has no name, so the key also finds it for state=absent."""
+
+    kind = "l7rule"
     argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str"),
-        listener=dict(type="str"),
-        l7policy=dict(type="str", required=True),
+        **child_options("listener", "l7policy"),
         **object_options("l7rule", required=("type", "compare_type", "value")),
         state=STATE_OPTION,
     )
 
     def validate(self):
-        self.want = desire("l7rule", self.params)
+        self.want = desire("l7rule", self.params)     # with state=absent too: its key finds the rule
 
     def run(self):
         p = self.params
@@ -84,20 +77,14 @@ class L7RuleModule(LbaasModule):
         have = next((r for r in existing if rule_key(L7RULE.view(r)) == key), None)
         parent = label("l7policy", policy, label("listener", listener)) if policy else None
         if not present or policy is None:
-            ops = []
-            if have is not None:
-                self.before, self.after = public(L7RULE.view(have)), {}
-                ops = [Op("delete", "l7rule", label("l7rule", L7RULE.view(have), parent), "DELETE",
-                          "/lbaas/l7policies/%s/rules/%s" % (policy["id"], have["id"]))]
-                self.execute(ops, current.lb_id, current.lb.get("provisioning_status"))
-            self.finish(changed=bool(ops), l7rule=have, id=have["id"] if have else None)
+            self.finish_absent(current, have, parent,
+                               path=have and "/lbaas/l7policies/%s/rules/%s" % (policy["id"], have["id"]))
             return
         planner = Planner(current)
         before, after = planner.rules([self.want], policy, policy["id"], parent, purge=False)
         self.before = next((r for r in before if rule_key(r) == key), {})
         self.after = next((r for r in after if rule_key(r) == key), {})
-        ops = planner.plan()
-        self.execute(ops, current.lb_id, current.lb.get("provisioning_status"))
+        ops = self.apply_plan(planner, current)
         rule = have
         if ops and not self.check_mode:
             rules = self.api.list("/lbaas/l7policies/%s/rules" % policy["id"], "rules")

@@ -72,7 +72,7 @@ plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", 
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule, child_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import MEMBER, STATE_OPTION, label, member_key, members_option, object_options
@@ -81,10 +81,12 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate impor
 
 
 class MemberModule(LbaasModule):
+    """One member (address and port) or a member list (one batch update) of a pool;
+    members have no name: they are matched on address and protocol_port."""
+
+    kind = "member"
     argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str"),
-        pool=dict(type="str", required=True),
+        **child_options("pool"),
         **object_options("member"),
         members=members_option(),
         additive_only=dict(type="bool", default=True),

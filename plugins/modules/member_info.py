@@ -26,7 +26,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 members:
-  description: Matching members as Octavia returns them (empty when none match).
+  description: The pool's members that match, as Octavia returns them (empty when none match).
   returned: always
   type: list
   elements: dict
@@ -35,14 +35,15 @@ members:
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasInfoModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasInfoModule, child_options
 
 
 class MemberInfoModule(LbaasInfoModule):
+    """The members of one pool (found by name or ID in the load balancer), filtered by address,
+    port and Octavia's query filters."""
+
     argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str"),
-        pool=dict(type="str", required=True),
+        **child_options("pool"),
         address=dict(type="str"),
         protocol_port=dict(type="int"),
         filters=dict(type="dict", default={}),
@@ -61,8 +62,7 @@ class MemberInfoModule(LbaasInfoModule):
         self.finish(members=self.api.list("/lbaas/pools/%s/members" % pool["id"], "members", query))
 
 
-def main():
-    MemberInfoModule()()
+main = MemberInfoModule.main
 
 
 if __name__ == "__main__":

@@ -231,7 +231,7 @@ ipv6_subnet:
 
 import ipaddress
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, same_value
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import STATE_OPTION, CloudModule, ModuleError, same_value
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
 from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import canonical_pools, only_one, parse_cidr, parse_ip
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import canonical_ip
@@ -301,7 +301,7 @@ class MgmtNetwork(CloudModule):
     argument_spec = dict(
         name=dict(type="str", required=True),
         description=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=dict(STATE_OPTION),
         project=dict(type="str"),
         mtu=dict(type="int"),
         port_security_enabled=dict(type="bool", default=True),

@@ -29,11 +29,12 @@ requirements:
   - cryptography >= 42.0
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
+  platform:
+    platforms: posix
+extends_documentation_fragment: [ansible.builtin.action_common_attributes]
 options:
   directories:
     description: Directories created (with parents) before anything else, and their mode.

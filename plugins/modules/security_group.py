@@ -168,7 +168,7 @@ security_group:
 import re
 from types import SimpleNamespace
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import STATE_OPTION, CloudModule, ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
 from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import find_security_group, only_one, parse_prefix
 
@@ -245,7 +245,7 @@ class SecurityGroup(CloudModule):
     argument_spec = dict(
         name=dict(type="str", required=True),
         description=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=dict(STATE_OPTION),
         project=dict(type="str"),
         rules=dict(type="list", elements="dict", options=RULE_SPEC),
         purge_rules=dict(type="bool", default=True),
