@@ -276,15 +276,20 @@ def render_options(module, spec, path="", kind=None, indent=2):
             out.append("%s  aliases: [%s]" % (pad, ", ".join(opt["aliases"])))
         if opt.get("options"):
             out.append("%s  suboptions:" % pad)
-            if name == "session_persistence":
-                out.extend(render_session_persistence(opt["options"], indent + 4))
+            if name in FIELD_SUBOPTIONS:
+                out.extend(render_field_suboptions(FIELD_SUBOPTIONS[name], opt["options"], indent + 4))
             else:
                 out.extend(render_options(module, opt["options"], full, NESTED_KIND.get(full), indent + 4))
     return out
 
 
-def render_session_persistence(spec, indent):
-    fields = {f.name: f for f in lbaas_specs.SESSION_PERSISTENCE}
+# Fields whose value is a dict (or list of dicts) of suboptions declared in lbaas_specs.
+FIELD_SUBOPTIONS = {"session_persistence": lbaas_specs.SESSION_PERSISTENCE,
+                    "additional_vips": lbaas_specs.ADDITIONAL_VIP}
+
+
+def render_field_suboptions(declared, spec, indent):
+    fields = {f.name: f for f in declared}
     out = []
     pad = " " * indent
     for name in sorted(spec):
@@ -293,6 +298,8 @@ def render_session_persistence(spec, indent):
         out.append("%s  description:" % pad)
         out.extend(item("%s    " % pad, fields[name].doc))
         out.append("%s  type: %s" % (pad, opt["type"]))
+        if opt.get("required"):
+            out.append("%s  required: true" % pad)
         if opt.get("choices"):
             out.append("%s  choices: [%s]" % (pad, ", ".join(scalar(c) for c in opt["choices"])))
     return out
