@@ -20,7 +20,8 @@ from ansible_collections.octavia.lbaas.plugins.module_utils import cloud, lbaas_
 # The modules whose options are rendered here (the doc fragment lb_options has a variable for each).
 MODULES = ("loadbalancer", "listener", "pool", "member", "health_monitor", "l7policy", "l7rule",
            "loadbalancer_info", "listener_info", "pool_info", "member_info", "health_monitor_info", "l7policy_info",
-           "flavor_profile", "flavor", "availability_zone_profile", "availability_zone", "quota", "provider_info")
+           "flavor_profile", "flavor", "availability_zone_profile", "availability_zone", "quota", "provider_info",
+           "flavor_info", "availability_zone_info")
 
 LB_REF = "Load balancer (name or ID) the %s belongs to."
 TREE_NOTE = ("When given, the list is complete: see O(purge_listeners) and O(pools[].additive_only).")
@@ -182,6 +183,14 @@ EXTRA = {
     "provider_info": {
         "provider": doc("Only this provider, with its flavor and availability zone capabilities (what the data "
                         "of a flavor profile or an availability zone profile for it may set)."),
+    },
+    "flavor_info": {
+        "name": doc("Name or ID of the flavor."),
+        "filters": filters_doc("enabled: true"),
+    },
+    "availability_zone_info": {
+        "name": doc("Name of the availability zone (Octavia's key for it: it has no ID)."),
+        "filters": filters_doc("enabled: true"),
     },
     "l7policy_info": {
         "loadbalancer": doc("Load balancer (name or ID) of the listener; needed unless O(listener) is an ID."),
