@@ -165,6 +165,10 @@ INFO = (
     ("provider_info", "Read Octavia's provider drivers and their capabilities",
      "the enabled provider drivers; with O(provider), also the keys a flavor profile and an availability zone "
      "profile for it may set"),
+    ("flavor_info", "Read Octavia flavors", "the flavors (what users pick as a load balancer's C(flavor)), or finds "
+     "one by name or ID"),
+    ("availability_zone_info", "Read Octavia availability zones",
+     "the availability zones (what users pick as a load balancer's C(availability_zone)), or finds one by name"),
 )
 HEADERS.update((name, dict(short=short, description=["Lists %s. Never fails when nothing matches." % lists], info=True))
                for name, short, lists in INFO)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import Deadline, ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_api import OctaviaApi
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasInfoModule, LbaasModule
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import SPECS, STATE_OPTION, object_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import apply_changes, diff_fields, public, refuse_immutable
@@ -255,3 +255,31 @@ class CatalogModule(LbaasModule):
         if missing:
             raise ModuleError("%s %s required to create %s"
                               % (", ".join(missing), "is" if len(missing) == 1 else "are", self.what()))
+
+
+class CatalogInfoModule(LbaasInfoModule):
+    """Lists the catalog objects of one `kind` (flavors, availability zones), or finds one
+    by name (or by ID, when the kind has IDs); never fails when nothing matches. Users
+    read these too: Octavia lists the enabled ones to every project."""
+
+    kind = None
+    result = None
+    argument_spec = dict(
+        name=dict(type="str"),
+        filters=dict(type="dict", default={}),
+    )
+
+    def run(self):
+        spec = SPECS[self.kind]
+        ref = self.params["name"]
+        found = []
+        if ref and is_uuid(ref):
+            answer = self.api.get("%s/%s" % (spec.path, ref), missing_ok=True)
+            found = [answer[spec.resource]] if answer else []
+        if not found:
+            query = dict(self.params["filters"])
+            if ref:
+                query["name"] = ref
+            found = [obj for obj in catalog_list(self.api, self.kind, query or None)
+                     if not ref or obj.get("name") == ref]
+        self.finish(**{self.result: sorted(found, key=lambda obj: (str(obj.get("name")), str(obj.get("id"))))})

@@ -122,12 +122,17 @@ class Field:
     as_json    a dict Octavia takes and returns as a JSON string (flavor_data): kept as
                the task gives it (any JSON values), compared as a dict, sent encoded;
                max_length is the length of its encoding
+    clearable  a string the task clears with "" (vip_qos_policy_id): "" skips the value
+               check and is sent as null, which is how Octavia removes it
+    A list of dicts (elements dict, with suboptions: additional_vips) compares as a set,
+    each wanted item on the keys the task gives.
     """
 
     def __init__(self, name, type="str", api=None, doc="", updatable=True, required=False,
                  create_required=False, default=None, choices=None, elements=None, ordered=False,
                  minimum=None, maximum=None, check=None, ref=None, aliases=None, subset=False,
-                 suboptions=None, no_log=None, max_length=MAX_STRING, nonempty=False, as_json=False):
+                 suboptions=None, no_log=None, max_length=MAX_STRING, nonempty=False, as_json=False,
+                 clearable=False):
         # every argument is the attribute of the same name; three are filled in or copied
         vars(self).update((key, value) for key, value in locals().items() if key != "self")
         self.api = api or name
@@ -146,6 +151,8 @@ class Field:
                 raise Invalid("%s: must be a list, got %r" % (path, value))
             if not value and self.nonempty:
                 raise Invalid("%s: must not be an empty list (leave the option out to get Octavia's default)" % path)
+            if self.elements == "dict":
+                return [self._subdict(item, "%s[%d]" % (path, i)) for i, item in enumerate(value)]
             items = [self._scalar(item, self.elements or "str", "%s[%d]" % (path, i))
                      for i, item in enumerate(value)]
             if not self.ordered:
@@ -157,19 +164,26 @@ class Field:
             if self.as_json:
                 return self._json_dict(value, path)
             if self.suboptions:
-                known = {f.name: f for f in self.suboptions}
-                out = {}
-                for key in value:
-                    if key not in known:
-                        raise Invalid("%s: unknown key %r (known: %s)" % (path, key, ", ".join(sorted(known))))
-                for sub in self.suboptions:
-                    out[sub.name] = sub.coerce(value.get(sub.name), join_path(path, sub.name))
-                return out
+                return self._subdict(value, path)
             out = {str(k): self._header_value(v) for k, v in value.items()}
             for key, item in out.items():
                 self._length(item, "%s.%s" % (path, key))
             return out
         return self._scalar(value, self.type, path)
+
+    def _subdict(self, value, path):
+        """A dict of suboptions (session_persistence, an item of additional_vips), each coerced."""
+        if not isinstance(value, dict):
+            raise Invalid("%s: must be a dict, got %r" % (path, value))
+        known = {f.name: f for f in self.suboptions}
+        for key in value:
+            if key not in known:
+                raise Invalid("%s: unknown key %r (known: %s)" % (path, key, ", ".join(sorted(known))))
+        out = {sub.name: sub.coerce(value.get(sub.name), join_path(path, sub.name)) for sub in self.suboptions}
+        for sub in self.suboptions:
+            if sub.required and out[sub.name] is None:
+                raise Invalid("%s: is required" % join_path(path, sub.name))
+        return out
 
     def _json_dict(self, value, path):
         try:
@@ -228,6 +242,8 @@ class Field:
             if self.nonempty and self.type == "str" and not value.strip():
                 raise Invalid("%s: must not be empty (it identifies the object)" % path)
             self._length(value, path)
+            if self.clearable and value == "":
+                return value
         if self.choices is not None:
             value = self._choice(value, path)
         if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
@@ -262,6 +278,8 @@ class Field:
             return True  # Octavia returns null or "" for an empty string
         if self.type == "list":
             have = have or []
+            if self.elements == "dict":
+                return len(want) == len(have) and _dicts_match(want, have)
             if self.ordered:
                 return list(want) == list(have)
             return sorted(set(map(str, want))) == sorted(set(map(str, have)))
@@ -288,6 +306,19 @@ class Field:
         if self.suboptions:
             spec["options"] = {f.name: f.argspec(nested=True) for f in self.suboptions}
         return spec
+
+
+def _dicts_match(want, have):
+    """Every wanted dict matches a distinct current one on the keys it gives."""
+    left = list(have)
+    for item in want:
+        for i, candidate in enumerate(left):
+            if isinstance(candidate, dict) and all(v is None or candidate.get(k) == v for k, v in item.items()):
+                del left[i]
+                break
+        else:
+            return False
+    return True
 
 
 def _check_port(value, path):
@@ -381,6 +412,8 @@ class Spec:
                 value = canonical_ip(value) if is_ip(value) else value
             if f.type == "dict" and f.suboptions and isinstance(value, dict):
                 value = {sub.name: value.get(sub.api) for sub in f.suboptions}
+            elif f.elements == "dict" and f.suboptions and isinstance(value, list):
+                value = [{sub.name: item.get(sub.api) for sub in f.suboptions} for item in value if isinstance(item, dict)]
             elif f.as_json:
                 value = f.decode(value)
             out[f.name] = value
@@ -414,5 +447,9 @@ class Spec:
                 value = {sub.api: value[sub.name] for sub in f.suboptions if value.get(sub.name) is not None}
             elif f.as_json and value is not None:
                 value = f.encode(value)
+            elif f.clearable and value == "":
+                value = None
+            elif f.elements == "dict" and value is not None:
+                value = [{k: v for k, v in item.items() if v is not None} for item in value]
             out[f.api] = value
         return out

@@ -52,6 +52,11 @@ def _common(kind):
     ]
 
 
+ADDITIONAL_VIP = [
+    Field("subnet_id", check="uuid", required=True, doc="ID of the subnet of the additional VIP."),
+    Field("ip_address", check="ip", doc="Fixed address of the additional VIP on that subnet; Octavia picks one if not given."),
+]
+
 LOADBALANCER = Spec(
     "loadbalancer", "load balancer", "loadbalancer", "loadbalancers", "/lbaas/loadbalancers",
     [
@@ -65,6 +70,15 @@ LOADBALANCER = Spec(
         Field("vip_port", api="vip_port_id", updatable=False,
               doc="An existing Neutron port (name or ID) to use as the VIP."),
         Field("vip_address", check="ip", updatable=False, doc="Fixed VIP address on the VIP subnet (or network)."),
+        Field("additional_vips", "list", elements="dict", suboptions=ADDITIONAL_VIP, updatable=False,
+              doc="More VIPs on other subnets of the VIP network (Octavia API 2.26 or later). Octavia cannot change "
+                  "them: a difference on an existing load balancer fails before any write (it needs a new one)."),
+        Field("vip_sg_ids", "list", elements="str", check="uuid", default=[],
+              doc="IDs of security groups applied to the VIP port instead of Octavia's own (Octavia API 2.29 or "
+                  "later); the list is the complete set, C([]) goes back to Octavia's. Listeners then cannot have "
+                  "C(allowed_cidrs)."),
+        Field("vip_qos_policy_id", check="uuid", clearable=True,
+              doc="ID of the Neutron QoS policy of the VIP port; C(\"\") removes it (needs Neutron's qos extension)."),
         Field("flavor", api="flavor_id", updatable=False, doc="Octavia flavor (name or ID)."),
         Field("availability_zone", updatable=False, doc="Octavia availability zone (name)."),
         Field("provider", updatable=False,

@@ -6,7 +6,6 @@ ModuleError that lists every problem with the path of its field."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
@@ -37,7 +36,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
     member_key,
     rule_key,
 )
-from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_ip
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_vip import check_additional_vips, check_vip_sgs
 
 
 class Validator:
@@ -425,6 +424,8 @@ def desire_tree(params, validator=None):
                          "listeners", "listener port")
     if lb is not None:
         check_algorithms(v, lb.get("provider"), pools)
+        check_vip_sgs(v, listeners, lb.get("vip_sg_ids"))
+        check_additional_vips(v, lb)
     allow_empty = bool(params.get("allow_empty"))
     if not allow_empty:
         if listeners == [] and params.get("purge_listeners", True):
@@ -478,28 +479,6 @@ def _referenced_pools(listeners):
     return refs
 
 
-def vip_addresses(lb):
-    """The VIP addresses of an existing load balancer (its VIP and additional VIPs)."""
-    found = [lb.get("vip_address")] + [v.get("ip_address") for v in lb.get("additional_vips") or [] if isinstance(v, dict)]
-    return [a for a in found if a and is_ip(a)]
-
-
-def check_cidrs_for_vip(validator, listeners, addresses):
-    """allowed_cidrs of another IP version than every VIP: Octavia refuses them on a
-    listener of an existing load balancer, and a fully populated create would keep
-    them without effect."""
-    versions = {ipaddress.ip_address(a).version for a in addresses if is_ip(a)}
-    if not versions:
-        return
-    for li in listeners or []:
-        for cidr in li.get("allowed_cidrs") or []:
-            version = ipaddress.ip_network(cidr, strict=False).version
-            if version not in versions:
-                validator.error(join_path(li.get("_path", ""), "allowed_cidrs"),
-                                "%s is an IPv%d CIDR but the load balancer's VIP is IPv%s"
-                                % (cidr, version, "/".join(str(v) for v in sorted(versions))))
-
-
 def check_algorithms(validator, provider, pools):
     """Algorithms the provider cannot balance with (the amphora provider has no
     SOURCE_IP_PORT; a fully populated create would accept it and fail later)."""
@@ -511,24 +490,6 @@ def check_algorithms(validator, provider, pools):
             validator.error(join_path(pool.get("_path", ""), "lb_algorithm"),
                             "the %s provider does not support %s (it takes %s)"
                             % (provider, algorithm, ", ".join(AMPHORA_LB_ALGORITHMS)))
-
-
-def check_vip_address(validator, address, subnets, field="vip_address"):
-    """A fixed VIP address must be a usable host address of the VIP subnet (or of one
-    subnet of the VIP network)."""
-    ip = ipaddress.ip_address(address)
-    nets = [ipaddress.ip_network(sub["cidr"], strict=False) for sub in subnets if sub and sub.get("cidr")]
-    if not nets:
-        return
-    inside = [net for net in nets if ip.version == net.version and ip in net]
-    if not inside:
-        where = "the VIP subnet" if len(nets) == 1 else "any subnet of the VIP network"
-        validator.error(field, "%s is not in %s (%s)" % (address, where, ", ".join(str(n) for n in nets)))
-        return
-    net = inside[0]
-    if ip.version == 4 and net.prefixlen < 31 and ip in (net.network_address, net.broadcast_address):
-        validator.error(field, "%s is the %s address of %s, not a host address"
-                        % (address, "network" if ip == net.network_address else "broadcast", net))
 
 
 def desire(kind, params, creating=False, validator=None, extra=()):

@@ -69,7 +69,8 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import LISTENER, STATE_OPTION, l7policies_option, label, listener_key, object_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator, check_cidrs_for_vip, desire, vip_addresses
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator, desire
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_vip import check_cidrs_for_vip, check_vip_sgs, vip_addresses
 
 
 class ListenerModule(LbaasModule):
@@ -105,6 +106,7 @@ class ListenerModule(LbaasModule):
             return
         checks = Validator()
         check_cidrs_for_vip(checks, [self.want], vip_addresses(lb))
+        check_vip_sgs(checks, [self.want], lb.get("vip_sg_ids"), " (%s)" % ", ".join(lb.get("vip_sg_ids") or []))
         checks.raise_if_any()
         planner = Planner(current)
         before, after = planner.listener(self.want, have)

@@ -141,15 +141,14 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op, Ref, graph_body, predict_tree
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import tree_plan
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import LOADBALANCER, STATE_OPTION, label, object_options, tree_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import LOADBALANCER, STATE_OPTION, label, listener_key, object_options, tree_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current, public
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import (
-    ALLOW_EMPTY_OPTION,
-    Validator,
-    check_algorithms,
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator, check_algorithms, desire_tree
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_vip import (
+    check_additional_vips,
     check_cidrs_for_vip,
     check_vip_address,
-    desire_tree,
+    check_vip_sgs,
     vip_addresses,
 )
 
@@ -186,6 +185,7 @@ class LoadBalancerModule(LbaasModule):
             check_algorithms(checks, lb.get("provider"), desired.get("pools"))
             checks.raise_if_any()
             current = Current(self.api, lb).prefetch(desired)
+            self.check_vip_sgs(desired, current)
             ops, self.before, self.after = tree_plan(desired, current, p["purge_listeners"], p["purge_pools"], resolved)
         if p["failover"]:
             if lb is None:
@@ -252,6 +252,7 @@ class LoadBalancerModule(LbaasModule):
         listeners = desired.get("listeners") or []
         pools = desired.get("pools") or []
         checks = Validator()
+        check_additional_vips(checks, want, resolved.get("vip_subnet"))
         cidrs = any(li.get("allowed_cidrs") for li in listeners)
         if want.get("vip_address") or cidrs:
             subnets, addresses = [], []
@@ -276,6 +277,20 @@ class LoadBalancerModule(LbaasModule):
         if not provider and any(pool.get("lb_algorithm") not in AMPHORA_LB_ALGORITHMS + (None,) for pool in pools):
             provider = self.api.default_provider()
         check_algorithms(checks, provider, pools)
+        checks.raise_if_any()
+
+    def check_vip_sgs(self, desired, current):
+        """vip_sg_ids set on a load balancer whose listeners keep allowed_cidrs: Octavia
+        refuses it. The listeners the task gives are checked by desire_tree(); the
+        others it keeps, as they are, here."""
+        if not desired["loadbalancer"].get("vip_sg_ids") or \
+                (desired.get("listeners") is not None and self.params["purge_listeners"]):
+            return
+        given = {listener_key(li) for li in desired.get("listeners") or []}
+        kept = [dict(li, _path="listener %s:%s" % (li["protocol"], li["protocol_port"]))
+                for li in current.listeners() if listener_key(li) not in given]
+        checks = Validator()
+        check_vip_sgs(checks, kept, desired["loadbalancer"]["vip_sg_ids"], " (the task does not change this listener)")
         checks.raise_if_any()
 
     def resolve_names(self):

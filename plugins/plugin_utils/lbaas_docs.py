@@ -20,7 +20,8 @@ from ansible_collections.octavia.lbaas.plugins.module_utils import cloud, lbaas_
 # The modules whose options are rendered here (the doc fragment lb_options has a variable for each).
 MODULES = ("loadbalancer", "listener", "pool", "member", "health_monitor", "l7policy", "l7rule",
            "loadbalancer_info", "listener_info", "pool_info", "member_info", "health_monitor_info", "l7policy_info",
-           "flavor_profile", "flavor", "availability_zone_profile", "availability_zone", "quota", "provider_info")
+           "flavor_profile", "flavor", "availability_zone_profile", "availability_zone", "quota", "provider_info",
+           "flavor_info", "availability_zone_info")
 
 LB_REF = "Load balancer (name or ID) the %s belongs to."
 TREE_NOTE = ("When given, the list is complete: see O(purge_listeners) and O(pools[].additive_only).")
@@ -183,6 +184,14 @@ EXTRA = {
         "provider": doc("Only this provider, with its flavor and availability zone capabilities (what the data "
                         "of a flavor profile or an availability zone profile for it may set)."),
     },
+    "flavor_info": {
+        "name": doc("Name or ID of the flavor."),
+        "filters": filters_doc("enabled: true"),
+    },
+    "availability_zone_info": {
+        "name": doc("Name of the availability zone (Octavia's key for it: it has no ID)."),
+        "filters": filters_doc("enabled: true"),
+    },
     "l7policy_info": {
         "loadbalancer": doc("Load balancer (name or ID) of the listener; needed unless O(listener) is an ID."),
         "listener": doc("Listener (C(PROTOCOL:PORT), name or ID) whose policies to read."),
@@ -276,15 +285,20 @@ def render_options(module, spec, path="", kind=None, indent=2):
             out.append("%s  aliases: [%s]" % (pad, ", ".join(opt["aliases"])))
         if opt.get("options"):
             out.append("%s  suboptions:" % pad)
-            if name == "session_persistence":
-                out.extend(render_session_persistence(opt["options"], indent + 4))
+            if name in FIELD_SUBOPTIONS:
+                out.extend(render_field_suboptions(FIELD_SUBOPTIONS[name], opt["options"], indent + 4))
             else:
                 out.extend(render_options(module, opt["options"], full, NESTED_KIND.get(full), indent + 4))
     return out
 
 
-def render_session_persistence(spec, indent):
-    fields = {f.name: f for f in lbaas_specs.SESSION_PERSISTENCE}
+# Fields whose value is a dict (or list of dicts) of suboptions declared in lbaas_specs.
+FIELD_SUBOPTIONS = {"session_persistence": lbaas_specs.SESSION_PERSISTENCE,
+                    "additional_vips": lbaas_specs.ADDITIONAL_VIP}
+
+
+def render_field_suboptions(declared, spec, indent):
+    fields = {f.name: f for f in declared}
     out = []
     pad = " " * indent
     for name in sorted(spec):
@@ -293,6 +307,8 @@ def render_session_persistence(spec, indent):
         out.append("%s  description:" % pad)
         out.extend(item("%s    " % pad, fields[name].doc))
         out.append("%s  type: %s" % (pad, opt["type"]))
+        if opt.get("required"):
+            out.append("%s  required: true" % pad)
         if opt.get("choices"):
             out.append("%s  choices: [%s]" % (pad, ", ".join(scalar(c) for c in opt["choices"])))
     return out

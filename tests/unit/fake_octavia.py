@@ -15,6 +15,8 @@ import json
 import re
 import uuid
 
+from fake_octavia_rules import listener_errors, loadbalancer_errors, pool_errors
+
 
 class FakeResponse:
     def __init__(self, status, body=None):
@@ -233,6 +235,9 @@ class FakeOctavia:
         spec = dict(body["loadbalancer"])
         if not (spec.get("vip_subnet_id") or spec.get("vip_network_id") or spec.get("vip_port_id")):
             return _fault(400, "Validation failure: VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.")
+        error = loadbalancer_errors(spec, creating=True)
+        if error:
+            return _fault(400, error)
         lb_id = self._id()
         lb = dict(id=lb_id, name=spec.get("name", ""), description=spec.get("description", ""),
                   admin_state_up=spec.get("admin_state_up", True), provisioning_status="PENDING_CREATE",
@@ -241,7 +246,10 @@ class FakeOctavia:
                   vip_port_id=spec.get("vip_port_id") or self._id(), vip_address=spec.get("vip_address") or "203.0.113.10",
                   flavor_id=spec.get("flavor_id"), availability_zone=spec.get("availability_zone"),
                   provider=spec.get("provider") or "amphora", tags=spec.get("tags") or [], listeners=[], pools=[],
-                  project_id="p")
+                  project_id="p", vip_sg_ids=spec.get("vip_sg_ids") or [],
+                  vip_qos_policy_id=spec.get("vip_qos_policy_id"),
+                  additional_vips=[{"subnet_id": v["subnet_id"], "ip_address": v.get("ip_address") or "198.51.100.%d" % (i + 10),
+                                    "port_id": None} for i, v in enumerate(spec.get("additional_vips") or [])])
         self.lbs[lb_id] = lb
         names = {}
         for pspec in spec.get("pools") or []:
@@ -312,12 +320,16 @@ class FakeOctavia:
         if bad:
             return bad
         if method == "PUT":
-            for key in ("name", "description", "admin_state_up", "tags", "vip_qos_policy_id"):
+            updatable = ("name", "description", "admin_state_up", "tags", "vip_qos_policy_id", "vip_sg_ids")
+            error = loadbalancer_errors(body["loadbalancer"], creating=False)
+            unknown = set(body["loadbalancer"]) - set(updatable)
+            if error or unknown:
+                return _fault(400, error or "Invalid input for field/attribute loadbalancer: unknown %s" % sorted(unknown))
+            for key in updatable:
                 if key in body["loadbalancer"]:
                     lb[key] = body["loadbalancer"][key]
-            unknown = set(body["loadbalancer"]) - {"name", "description", "admin_state_up", "tags", "vip_qos_policy_id"}
-            if unknown:
-                return _fault(400, "Invalid input for field/attribute loadbalancer: unknown %s" % sorted(unknown))
+            if "vip_sg_ids" in body["loadbalancer"] and lb["vip_sg_ids"] is None:
+                lb["vip_sg_ids"] = []
             self._touch(id)
             return FakeResponse(200, {"loadbalancer": copy.deepcopy(lb)})
         if method == "DELETE":
@@ -370,6 +382,9 @@ class FakeOctavia:
         listener = dict(copy.deepcopy(LISTENER_DEFAULTS), id=self._id(), provisioning_status="ACTIVE",
                         operating_status="ONLINE", loadbalancers=[{"id": lb_id}], l7policies=[], project_id="p")
         listener.update({k: v for k, v in spec.items() if k != "loadbalancer_id"})
+        error = listener_errors(listener, self.lbs[lb_id])
+        if error:
+            return _fault(400, error)
         self.listeners[listener["id"]] = listener
         self.lbs[lb_id]["listeners"].append({"id": listener["id"]})
         return FakeResponse(201, {"listener": copy.deepcopy(listener)})
@@ -410,6 +425,9 @@ class FakeOctavia:
             for key in ("protocol", "protocol_port", "loadbalancer_id"):
                 if key in body["listener"]:
                     return _fault(400, "Invalid input for field/attribute %s: not updatable" % key)
+            error = listener_errors(dict(listener, **body["listener"]), self.lbs[lb_id], put=body["listener"])
+            if error:
+                return _fault(400, error)
             listener.update(body["listener"])
             self._touch(lb_id)
             return FakeResponse(200, {"listener": copy.deepcopy(listener)})
@@ -432,6 +450,9 @@ class FakeOctavia:
         pool = dict(copy.deepcopy(POOL_DEFAULTS), id=self._id(), provisioning_status="ACTIVE", operating_status="ONLINE",
                     loadbalancers=[{"id": lb_id}], listeners=[], members=[], project_id="p")
         pool.update(spec)
+        error = pool_errors(pool)
+        if error:
+            return _fault(400, error)
         self.pools[pool["id"]] = pool
         self.members[pool["id"]] = {}
         self.lbs[lb_id]["pools"].append({"id": pool["id"]})
@@ -486,6 +507,9 @@ class FakeOctavia:
         if method == "PUT":
             if "protocol" in body["pool"]:
                 return _fault(400, "protocol is not updatable")
+            error = pool_errors(dict(pool, **body["pool"]), put=body["pool"])
+            if error:
+                return _fault(400, error)
             pool.update(body["pool"])
             self._touch(lb_id)
             return FakeResponse(200, {"pool": copy.deepcopy(pool)})

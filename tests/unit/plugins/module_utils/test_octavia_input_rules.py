@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_validate
+from ansible_collections.octavia.lbaas.plugins.module_utils import lbaas_validate, lbaas_vip
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 from ansible_collections.octavia.lbaas.plugins.modules import listener, loadbalancer, member, pool
 
@@ -162,13 +162,13 @@ def test_cidrs_against_the_vip_version():
     v = lbaas_validate.Validator()
     listeners = [{"_path": "listeners[0]", "allowed_cidrs": ["2001:db8::/64", "10.0.0.0/8"]},
                  {"_path": "listeners[1]", "allowed_cidrs": ["192.0.2.0/24"]}]
-    lbaas_validate.check_cidrs_for_vip(v, listeners, ["10.1.0.5"])
+    lbaas_vip.check_cidrs_for_vip(v, listeners, ["10.1.0.5"])
     assert v.errors == ["listeners[0].allowed_cidrs: 2001:db8::/64 is an IPv6 CIDR but the load balancer's VIP is IPv4"]
     v = lbaas_validate.Validator()
-    lbaas_validate.check_cidrs_for_vip(v, [{"allowed_cidrs": ["10.0.0.0/8"]}], ["2001:db8::5"])
+    lbaas_vip.check_cidrs_for_vip(v, [{"allowed_cidrs": ["10.0.0.0/8"]}], ["2001:db8::5"])
     assert v.errors == ["allowed_cidrs: 10.0.0.0/8 is an IPv4 CIDR but the load balancer's VIP is IPv6"]
     v = lbaas_validate.Validator()     # a load balancer with VIPs of both versions takes both
-    lbaas_validate.check_cidrs_for_vip(v, listeners, lbaas_validate.vip_addresses(
+    lbaas_vip.check_cidrs_for_vip(v, listeners, lbaas_vip.vip_addresses(
         {"vip_address": "10.1.0.5", "additional_vips": [{"ip_address": "2001:db8::5"}]}))
     assert v.errors == []
 
@@ -181,13 +181,13 @@ def test_cidrs_against_the_vip_version():
 ])
 def test_vip_address_outside_the_subnet(address, words):
     v = lbaas_validate.Validator()
-    lbaas_validate.check_vip_address(v, address, [{"cidr": "10.1.0.0/24"}])
+    lbaas_vip.check_vip_address(v, address, [{"cidr": "10.1.0.0/24"}])
     assert len(v.errors) == 1 and v.errors[0].startswith("vip_address: ") and words in v.errors[0], v.errors
 
 
 def test_vip_address_inside_the_subnet():
     v = lbaas_validate.Validator()
-    lbaas_validate.check_vip_address(v, "10.1.0.7", [{"cidr": "10.2.0.0/24"}, {"cidr": "10.1.0.0/24"}])
+    lbaas_vip.check_vip_address(v, "10.1.0.7", [{"cidr": "10.2.0.0/24"}, {"cidr": "10.1.0.0/24"}])
     assert v.errors == []
 
 

@@ -85,7 +85,8 @@ def test_every_load_balancer_module_has_the_action():
     assert actions == sorted(["loadbalancer", "listener", "pool", "member", "health_monitor", "l7policy", "l7rule",
                               "loadbalancer_info", "listener_info", "pool_info", "member_info",
                               "health_monitor_info", "l7policy_info", "flavor_profile", "flavor",
-                              "availability_zone_profile", "availability_zone", "quota", "provider_info"] + CLOUD_SIDE + OWN_CLASS)
+                              "availability_zone_profile", "availability_zone", "quota", "provider_info",
+                              "flavor_info", "availability_zone_info"] + CLOUD_SIDE + OWN_CLASS)
     for name in actions:
         source = (root / "modules" / f"{name}.py").read_text()
         engine = any("ansible_collections.octavia.lbaas.plugins.module_utils.%s" % base in source
