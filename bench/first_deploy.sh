@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 extra=("$@")
 mkdir -p bench/results .tmp
 out=bench/results/first-deploy-$(date -u +%Y%m%dT%H%M).md
-controllers=$(podman ps -a --format '{{.Names}}' | grep '^octavia-lbaas-controller-' || true)
-[[ -n "$controllers" ]] && podman rm -f $controllers >/dev/null
+mapfile -t controllers < <(podman ps -a --format '{{.Names}}' | grep '^octavia-lbaas-controller-' || true)
+if ((${#controllers[@]})); then podman rm -f "${controllers[@]}" >/dev/null; fi
 ./run testbed controllers >/dev/null
 
 measure() {  # $1: log name; prints "wall changed load"

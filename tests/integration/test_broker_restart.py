@@ -50,7 +50,7 @@ def workers_consuming():
                           capture_output=True, text=True, check=False, timeout=120)
     found = {}
     for line in proc.stdout.splitlines():
-        name, _, consumers = line.partition("\t")
+        name, _tab, consumers = line.partition("\t")
         if name.startswith("octavia_provisioning_v2.") and consumers.strip().isdigit():
             found[name.split(".", 1)[1]] = int(consumers)
     return found
