@@ -49,8 +49,7 @@ class AvailabilityZoneInfoModule(CatalogInfoModule):
     result = "availability_zones"
 
 
-def main():
-    AvailabilityZoneInfoModule()()
+main = AvailabilityZoneInfoModule.main
 
 
 if __name__ == "__main__":

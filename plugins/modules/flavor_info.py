@@ -49,8 +49,7 @@ class FlavorInfoModule(CatalogInfoModule):
     result = "flavors"
 
 
-def main():
-    FlavorInfoModule()()
+main = FlavorInfoModule.main
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ the integration tests that make their own load balancers."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 
@@ -61,3 +62,15 @@ class Cleanup:
             func(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - report every leftover, go on
             self.errors.append(f"{what}: {exc}")
+
+
+@contextlib.contextmanager
+def vip_network(cloud, prefix, cidr):
+    """A network and subnet of their own for the VIPs of a test's load balancers (named
+    `prefix`-<time>), removed afterwards; yields the subnet."""
+    name = f"{prefix}-{int(time.time())}"
+    net = cloud.network.create_network(name=name)
+    try:
+        yield cloud.network.create_subnet(name=name, network_id=net.id, ip_version=4, cidr=cidr)
+    finally:
+        cloud.network.delete_network(net, ignore_missing=True)

@@ -27,7 +27,7 @@ import yaml
 from controller_helpers import CONTROLLERS, on
 from dataplane import wait_for
 from deployment import NOOP_VARS
-from lb_helpers import active_lb, delete_lb
+from lb_helpers import active_lb, delete_lb, vip_network
 from playbook import ROOT, run_playbook
 from tls_proxy import make_ca
 
@@ -107,12 +107,8 @@ class Poller(threading.Thread):
 
 @pytest.fixture(scope="module")
 def vip_subnet(cloud):
-    name = f"lbaas-vip-drill-{int(time.time())}"
-    net = cloud.network.create_network(name=name)
-    try:
-        yield cloud.network.create_subnet(name=name, network_id=net.id, ip_version=4, cidr="10.253.0.0/24")
-    finally:
-        cloud.network.delete_network(net, ignore_missing=True)
+    with vip_network(cloud, "lbaas-vip-drill", "10.253.0.0/24") as subnet:
+        yield subnet
 
 
 def test_the_catalog_points_at_the_vip_and_haproxy_sees_both_apis(cloud):

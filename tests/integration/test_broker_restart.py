@@ -22,7 +22,7 @@ import pytest
 
 from controller_helpers import CONTROLLERS, on
 from dataplane import wait_for
-from lb_helpers import active_lb, delete_lb
+from lb_helpers import active_lb, delete_lb, vip_network
 
 CLOUD_CONTAINER = "octavia-lbaas-cloud"
 # how long the broker stays down while the create waits
@@ -62,12 +62,8 @@ def hostname(controller):
 
 @pytest.fixture(scope="module")
 def vip_subnet(cloud):
-    name = f"lbaas-broker-drill-{int(time.time())}"
-    net = cloud.network.create_network(name=name)
-    try:
-        yield cloud.network.create_subnet(name=name, network_id=net.id, ip_version=4, cidr="10.252.0.0/24")
-    finally:
-        cloud.network.delete_network(net, ignore_missing=True)
+    with vip_network(cloud, "lbaas-broker-drill", "10.252.0.0/24") as subnet:
+        yield subnet
 
 
 def test_a_broker_restart_loses_no_request_and_the_workers_reconnect(cloud, vip_subnet):

@@ -25,7 +25,7 @@ import yaml
 
 from controller_helpers import CONTROLLERS, on
 from dataplane import wait_for
-from lb_helpers import Cleanup, active_lb, delete_lb
+from lb_helpers import Cleanup, active_lb, delete_lb, vip_network
 from playbook import ROOT, run_playbook
 
 AIO = ROOT / "inventories" / "aio"
@@ -92,12 +92,8 @@ def journal_since(controller, unit, since):
 
 @pytest.fixture(scope="module")
 def vip_subnet(cloud):
-    name = f"lbaas-jobboard-drill-{int(time.time())}"
-    net = cloud.network.create_network(name=name)
-    try:
-        yield cloud.network.create_subnet(name=name, network_id=net.id, ip_version=4, cidr="10.252.0.0/24")
-    finally:
-        cloud.network.delete_network(net, ignore_missing=True)
+    with vip_network(cloud, "lbaas-jobboard-drill", "10.252.0.0/24") as subnet:
+        yield subnet
 
 
 @pytest.fixture
