@@ -190,8 +190,12 @@ def test_tls_at_the_vip_then_off_again(cloud, tmp_path):
                 "-e", f"api_vip_tls_key_file={tmp_path / 'server.key'}"]
     site = ROOT / "playbooks" / "site.yml"
     try:
-        run = run_playbook(site, "-i", str(AIO), "-e", f"@{NOOP_VARS}", *tls_vars, timeout=1800)
+        # with --diff: the PEM holds the private key, and no diff may show it
+        run = run_playbook(site, "-i", str(AIO), "-e", f"@{NOOP_VARS}", *tls_vars, diff=True, timeout=1800)
         assert run.rc == 0, run.failed_messages() or run.stderr[-3000:]
+        key_lines = [line for line in (tmp_path / "server.key").read_text().splitlines() if "-----" not in line]
+        leaked = [line for line in key_lines if line in run.stdout or line in run.stderr]
+        assert not leaked, "the TLS key appears in site.yml's --diff output"
         assert public_endpoint(cloud) == f"https://{VIP}:{TLS_PORT}"
         context = ssl.create_default_context(cafile=str(ca))
         wait_for("the TLS listener", lambda: _get(f"https://{VIP}:{TLS_PORT}/", context) is not None, 30, interval=0.5)

@@ -5,13 +5,15 @@ while a client creates a load balancer through the API, and started again a few 
 later. octavia-api hands the create to the workers by an RPC cast; with the broker gone,
 oslo.messaging keeps retrying the cast instead of failing it, so the client's request
 must come back accepted once the broker is back. Every controller's worker must
-reconnect by itself (it consumes its own queue on the broker again), and load balancers
-created afterwards must all reach ACTIVE. The accepted create itself can be lost: its
-message goes out when the broker is back, and when no worker has declared Octavia's
-(non-durable) queue again yet, RabbitMQ drops it and the load balancer stays
-PENDING_CREATE. That known defect ends the test as xfail, saying so (docs/ha.md); the
-stuck load balancer is put into ERROR in the database and deleted. The seconds the
-stalled request waited are printed for docs/ha.md.
+reconnect by itself (it consumes its own queue on the broker again), load balancers
+created afterwards must all reach ACTIVE, and so must the one accepted during the outage:
+its message goes out as soon as the broker is back, possibly before any worker has
+reconnected, and only a queue that outlived the restart (a quorum queue, which the
+messaging role sets up: messaging_quorum_queues) keeps it. With Octavia's classic,
+non-durable queues this create was lost (PENDING_CREATE for good; seen in CI on
+2026-12-07). A load balancer left in PENDING_* is put into ERROR in the database and
+deleted, so a failure leaves nothing behind. The seconds the stalled request waited are
+printed for docs/ha.md.
 
 Runs on the noop drivers (the drill is about the control plane's messaging)."""
 
@@ -46,7 +48,7 @@ def broker_answers():
 
 
 # each worker consumes its own queue (octavia_provisioning_v2.<host>) besides the shared one
-WORKER_QUEUES = "for v in $(rabbitmqctl list_vhosts -q); do rabbitmqctl list_queues -q -p \"$v\" name consumers; done"
+WORKER_QUEUES = "for v in $(rabbitmqctl list_vhosts -q); do rabbitmqctl list_queues -q -p \"$v\" name consumers type; done"
 
 
 def workers_consuming():
@@ -55,10 +57,18 @@ def workers_consuming():
                           capture_output=True, text=True, check=False, timeout=120)
     found = {}
     for line in proc.stdout.splitlines():
-        name, _tab, consumers = line.partition("\t")
-        if name.startswith("octavia_provisioning_v2.") and consumers.strip().isdigit():
-            found[name.split(".", 1)[1]] = int(consumers)
+        fields = line.split("\t")
+        if len(fields) == 3 and fields[0].startswith("octavia_provisioning_v2.") and fields[1].isdigit():
+            found[fields[0].split(".", 1)[1]] = int(fields[1])
     return found
+
+
+def topic_queue_types():
+    """{queue: type} of Octavia's RPC topic queues (not the transient fanout ones)."""
+    proc = subprocess.run(["podman", "exec", CLOUD_CONTAINER, "bash", "-c", WORKER_QUEUES],
+                          capture_output=True, text=True, check=False, timeout=120)
+    return {fields[0]: fields[2] for fields in (line.split("\t") for line in proc.stdout.splitlines())
+            if len(fields) == 3 and fields[0].startswith("octavia_provisioning_v2") and "_fanout_" not in fields[0]}
 
 
 def hostname(controller):
@@ -100,7 +110,8 @@ def test_a_broker_restart_loses_no_request_and_the_workers_reconnect(cloud, vip_
             outcome["error"] = exc
         outcome["seconds"] = time.monotonic() - start
 
-    stalled = None
+    types = topic_queue_types()
+    assert types and set(types.values()) == {"quorum"}, f"Octavia's RPC queues are not all quorum queues: {types}"
     try:
         broker("stop")
         client = threading.Thread(target=create, daemon=True)
@@ -115,7 +126,7 @@ def test_a_broker_restart_loses_no_request_and_the_workers_reconnect(cloud, vip_
         assert "error" not in outcome, outcome.get("error")
 
         # every controller's worker found the broker again by itself: it consumes its own
-        # queue again (the broker's queues are new: it kept none across the restart)
+        # queue again (the queue outlived the restart; the consumers are new connections)
         hosts = [hostname(controller) for controller in CONTROLLERS]
         wait_for("every worker consuming again",
                  lambda: all(workers_consuming().get(host, 0) >= 1 for host in hosts), 120, interval=2)
@@ -126,13 +137,14 @@ def test_a_broker_restart_loses_no_request_and_the_workers_reconnect(cloud, vip_
         made += [lb.id for lb in after]
         for lb in after:
             active_lb(cloud, lb.id, timeout=180)
-        # The create the API accepted while the broker was down: its cast is published when
-        # the broker is back, to Octavia's queues, which are not durable (a restarted
-        # broker has none until a worker declares them again). When the API publishes
-        # first, RabbitMQ drops the message and the load balancer stays PENDING_CREATE.
-        stalled = settled_status(cloud, outcome["lb"].id)
+        # The create the API accepted while the broker was down: its cast was published
+        # when the broker came back, into the quorum queue that outlived the restart.
+        stalled = settled_status(cloud, outcome["lb"].id, timeout=180)
         print(json.dumps({"broker_down_seconds": OUTAGE, "create_waited_seconds": round(outcome["seconds"], 1),
                           "accepted_create_ended": stalled}))
+        assert stalled == "ACTIVE", (
+            f"the create accepted during the outage ended {stalled}: its message did not outlive the broker's restart "
+            "(are Octavia's queues quorum queues? rabbitmqctl list_queues -p octavia name type)")
     finally:
         if not broker_answers():
             broker("start")
@@ -140,10 +152,6 @@ def test_a_broker_restart_loses_no_request_and_the_workers_reconnect(cloud, vip_
             if settled_status(cloud, lb_id, timeout=5).startswith("PENDING_"):
                 release(testbed_facts, lb_id)
             delete_lb(cloud, lb_id, timeout=180)
-    if stalled != "ACTIVE":
-        # A known defect, said out loud (docs/ha.md): durable or quorum queues are the cure.
-        pytest.xfail(f"the create accepted during the outage ended {stalled}: its message was published before "
-                     "any worker declared Octavia's queue again on the restarted broker (non-durable queues)")
 
 
 def settled_status(cloud, lb_id, timeout=60):

@@ -264,6 +264,11 @@ def pair(world):
     return lb
 
 
+# slow_vm: one more amphora boot (~150 s in CI). What it proves beside the VM-kill failover
+# above (the same failover flow on a real amphora, traffic back through the VIP) is the
+# roll playbook's choice of stale amphorae, which test_amphora_module.py's
+# test_image_roll_playbook checks on every CI run with Octavia's real flows (noop drivers).
+@pytest.mark.slow_vm
 def test_the_image_roll_replaces_only_stale_amphorae_and_traffic_keeps_flowing(world, pair, single, tmp_path):
     """A new image for the single's amphora (the deployed image's file with zeros appended:
     other bytes, so Glance gets a new image, and the same guest, since QEMU reads a qcow2
