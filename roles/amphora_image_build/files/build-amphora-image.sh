@@ -187,6 +187,14 @@ install -m 0755 "$FILES/dhclient-no-resolv-conf" "$ROOT/etc/dhcp/dhclient-enter-
 # unit pulls it in (Wants=), so the namespace exists before the agent answers.
 in_root "$VENV/bin/python" -c \
     'from octavia.amphorae.backends.agent.api_server import util; util.install_netns_systemd_service()'
+# That unit's last step (amphora-interface up all) is a Python process that costs about as
+# much CPU as the agent's own start; both start together at boot, and on one emulated vCPU
+# the agent answered only when both had finished. It yields the CPU instead: the same
+# commands run, at the lowest priority (a drop-in, which the agent's rewrites of the unit
+# leave alone).
+mkdir -p "$ROOT/etc/systemd/system/amphora-netns.service.d"
+printf '# octavia.lbaas amphora_image_build: the agent starts first.\n[Service]\nNice=19\nCPUWeight=1\n' \
+    >"$ROOT/etc/systemd/system/amphora-netns.service.d/50-yield-to-agent.conf"
 in_root systemctl enable -q amphora-agent.service rsyslog.service
 # No SSH server in the image: cloud-init has no host keys to make.
 if [[ ! -x $ROOT/usr/sbin/sshd ]]; then
@@ -195,6 +203,10 @@ if [[ ! -x $ROOT/usr/sbin/sshd ]]; then
 fi
 # Nothing runs apt on an amphora: its timers stay off.
 in_root systemctl mask -q apt-daily.timer apt-daily-upgrade.timer
+# cloud-init's config and final stages stay off (90-amphora.cfg says what the two stages
+# that run do): nothing in them is for an amphora, and each is a Python process that
+# competed with the agent's start for the one emulated vCPU (tens of seconds under TCG).
+in_root systemctl mask -q cloud-config.service cloud-final.service
 # The listeners' haproxy and keepalived are units the agent writes; the distribution's
 # own instances stay off.
 in_root systemctl disable -q haproxy.service keepalived.service 2>/dev/null || true
