@@ -14,7 +14,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup impo
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_api import OctaviaApi
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import PENDING_PREFIX
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op, resolve
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import SPECS, label, rule_key
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import CHILD_EXTRA, SPECS, label, rule_key
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current, public
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import desire
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
@@ -34,10 +34,12 @@ def info_options(*parents, **options):
 
 def child_options(*parents):
     """The options that place an object of a load balancer: the project, the load balancer,
-    then `parents` (the object's parents in it, outermost first): the last one is required."""
-    spec = dict(project=dict(PROJECT_OPTION), loadbalancer=dict(type="str"))
-    spec.update((parent, dict(type="str")) for parent in parents[:-1])
-    spec[parents[-1]] = dict(type="str", required=True)
+    then `parents` (the object's parents in it, outermost first): the last one is required
+    (the load balancer when there are none)."""
+    places = ("loadbalancer",) + parents
+    spec = dict(project=dict(PROJECT_OPTION))
+    spec.update((place, dict(type="str")) for place in places[:-1])
+    spec[places[-1]] = dict(type="str", required=True)
     return spec
 
 
@@ -131,9 +133,10 @@ class LbaasModule(ParentLookup, CloudModule):
         self.ids = {}
 
     def validate(self):
-        """The task's object (`self.want`) when it is to be present: checked before any API call."""
+        """The task's object (`self.want`) when it is to be present: checked before any API call
+        (with the options its kind takes besides its fields, CHILD_EXTRA: a pool's additive_only)."""
         if self.params["state"] == "present":
-            self.want = desire(self.kind, self.params)
+            self.want = desire(self.kind, self.params, extra=CHILD_EXTRA.get(self.kind, ()))
 
     def finish_absent(self, current, have, parent, path=None):
         """Exit for state=absent (or a parent that does not exist): delete `have`, the object as
@@ -333,6 +336,14 @@ class LbaasInfoModule(ParentLookup, CloudModule):
         spec = SPECS[kind]
         found = self.api.get("%s/%s" % (spec.path, object_id), missing_ok=True)
         return [found[spec.resource]] if found else []
+
+    def listed(self, kind, query, name=None):
+        """The objects of type `kind` that match `query` (Octavia's filters) and `name` (when
+        given), in the task's project."""
+        spec = SPECS[kind]
+        if name:
+            query = dict(query, name=name)
+        return self.api.list(spec.path, spec.plural, self.api.scoped(query))
 
     def finish(self, **result):
         result["api_calls"] = self._api.calls() if self._api else {"writes": 0, "reads": 0}

@@ -43,6 +43,11 @@ def _redirect_code_default(obj):
     return 302 if obj.get("action") in ("REDIRECT_TO_URL", "REDIRECT_PREFIX") else None
 
 
+def _key_name(doc):
+    """The name that finds the object: required, set when it is created, never empty."""
+    return Field("name", required=True, updatable=False, nonempty=True, doc=doc)
+
+
 def _common(kind):
     return [
         Field("admin_state_up", "bool", default=True,
@@ -60,8 +65,7 @@ ADDITIONAL_VIP = [
 LOADBALANCER = Spec(
     "loadbalancer", "load balancer", "loadbalancer", "loadbalancers", "/lbaas/loadbalancers",
     [
-        Field("name", required=True, updatable=False, nonempty=True,
-              doc="Name of the load balancer; a load balancer is found by name (or ID) in the project."),
+        _key_name("Name of the load balancer; a load balancer is found by name (or ID) in the project."),
         Field("description", default="", doc="Description of the load balancer."),
         Field("vip_subnet", api="vip_subnet_id", updatable=False,
               doc="Subnet (name or ID) to allocate the VIP on."),
@@ -145,8 +149,7 @@ SESSION_PERSISTENCE = [
 POOL = Spec(
     "pool", "pool", "pool", "pools", "/lbaas/pools",
     [
-        Field("name", required=True, updatable=False, nonempty=True,
-              doc="Name of the pool; it identifies the pool in its load balancer."),
+        _key_name("Name of the pool; it identifies the pool in its load balancer."),
         Field("description", default="", doc="Description of the pool."),
         Field("protocol", choices=POOL_PROTOCOLS, required=True, updatable=False,
               doc="Protocol used to talk to the members."),
@@ -264,8 +267,7 @@ def _profile(kind, what, a_what, resource, plural, path, example):
     return Spec(
         kind + "_profile", what + " profile", resource, plural, path,
         [
-            Field("name", required=True, updatable=False, nonempty=True,
-                  doc="Name of the %s profile; it identifies the profile (a name two profiles share is refused)." % what),
+            _key_name("Name of the %s profile; it identifies the profile (a name two profiles share is refused)." % what),
             Field("provider_name", create_required=True, nonempty=True,
                   doc="Provider driver the profile is for, for example C(amphora). " + in_use),
             Field(kind + "_data", "dict", as_json=True, create_required=True, max_length=PROFILE_DATA_MAX,
@@ -283,8 +285,7 @@ def _applies_profile(kind, what, plural, path, key_note, short):
     return Spec(
         kind, what, kind, plural, path,
         [
-            Field("name", required=True, updatable=False, nonempty=True,
-                  doc="Name of the %s (%s); users give it as a load balancer's C(%s)." % (what, key_note, kind)),
+            _key_name("Name of the %s (%s); users give it as a load balancer's C(%s)." % (what, key_note, kind)),
             Field("description", default="", doc="Description of the %s, shown to users." % what),
             Field(kind + "_profile", api=kind + "_profile_id", create_required=True, updatable=False,
                   doc="%s profile (name or ID) the %s applies." % (what.capitalize(), short)),

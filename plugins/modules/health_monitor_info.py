@@ -23,13 +23,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-health_monitors:
-  description: Matching health monitors as Octavia returns them (empty when none match).
-  returned: always
-  type: list
-  elements: dict
-
 # written by tools/module_docs.py (--write health_monitor_info), as in every module of its kind: do not edit below
+health_monitors: {description: "Matching health monitors as Octavia returns them (empty when none match).", returned: always, type: list, elements: dict}
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
@@ -42,7 +37,6 @@ class HealthMonitorInfoModule(LbaasInfoModule):
 
     def run(self):
         p = self.params
-        api = self.api
         if p["pool"]:
             pool = self.matching_pool(p["pool"], p["loadbalancer"])
             self.finish(health_monitors=self.read("health_monitor", pool["healthmonitor_id"])
@@ -51,10 +45,7 @@ class HealthMonitorInfoModule(LbaasInfoModule):
         if is_uuid(p["name"]):
             self.finish(health_monitors=self.read("health_monitor", p["name"]))
             return
-        query = dict(p["filters"])
-        if p["name"]:
-            query["name"] = p["name"]
-        monitors = api.list("/lbaas/healthmonitors", "healthmonitors", api.scoped(query))
+        monitors = self.listed("health_monitor", p["filters"], p["name"])
         if p["loadbalancer"]:
             lb = self.matching_lb(p["loadbalancer"])
             pool_ids = {pool["id"] for pool in (lb or {}).get("pools") or []}
@@ -62,8 +53,7 @@ class HealthMonitorInfoModule(LbaasInfoModule):
         self.finish(health_monitors=monitors)
 
 
-def main():
-    HealthMonitorInfoModule()()
+main = HealthMonitorInfoModule.main
 
 
 if __name__ == "__main__":

@@ -44,7 +44,6 @@ class L7PolicyInfoModule(LbaasInfoModule):
 
     def run(self):
         p = self.params
-        api = self.api
         query = dict(p["filters"])
         if is_uuid(p["name"]):
             self.finish(l7policies=[self.expand(policy) for policy in self.read("l7policy", p["name"])])
@@ -58,9 +57,7 @@ class L7PolicyInfoModule(LbaasInfoModule):
             query["listener_id"] = listener["id"]
         elif p["loadbalancer"]:
             raise ModuleError("loadbalancer alone does not select L7 policies; give listener too")
-        if p["name"]:
-            query["name"] = p["name"]
-        policies = sorted(api.list("/lbaas/l7policies", "l7policies", api.scoped(query)), key=lambda pol: pol.get("position") or 0)
+        policies = sorted(self.listed("l7policy", query, p["name"]), key=lambda pol: pol.get("position") or 0)
         self.finish(l7policies=[self.expand(pol) for pol in policies])
 
     def expand(self, policy):
@@ -69,8 +66,7 @@ class L7PolicyInfoModule(LbaasInfoModule):
         return dict(policy, rules=self.api.list("/lbaas/l7policies/%s/rules" % policy["id"], "rules"))
 
 
-def main():
-    L7PolicyInfoModule()()
+main = L7PolicyInfoModule.main
 
 
 if __name__ == "__main__":

@@ -64,19 +64,17 @@ actions: {description: "The writes the task made, or would make in check mode, i
 plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule, child_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import LISTENER, STATE_OPTION, l7policies_option, label, listener_key, object_options
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator, desire
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import STATE_OPTION, l7policies_option, label, listener_key, object_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_vip import check_cidrs_for_vip, check_vip_sgs, vip_addresses
 
 
 class ListenerModule(LbaasModule):
+    kind = "listener"
     argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str", required=True),
+        **child_options(),
         **object_options("listener", required=("protocol_port",)),
         l7policies=l7policies_option(),
         allow_empty=dict(ALLOW_EMPTY_OPTION),
@@ -84,25 +82,14 @@ class ListenerModule(LbaasModule):
     )
     module_kwargs = dict(required_if=[("state", "present", ("protocol",))])
 
-    def validate(self):
-        if self.params["state"] == "present":
-            self.want = desire("listener", self.params)
-
     def run(self):
         p = self.params
         present = p["state"] == "present"
         lb = self.find_loadbalancer(p["loadbalancer"], required=present)
-        if lb is None:
-            self.finish(changed=False, listener=None, id=None)
-            return
-        current = self.current_of(lb)
-        have = current.find_listener(protocol=p["protocol"], protocol_port=p["protocol_port"])
+        current = self.current_of(lb) if lb else None
+        have = current.find_listener(protocol=p["protocol"], protocol_port=p["protocol_port"]) if current else None
         if not present:
-            if have is not None:
-                self.before, self.after = public(LISTENER.view(have)), {}
-                self.execute([Op("delete", "listener", label("listener", have), "DELETE", "/lbaas/listeners/%s" % have["id"])],
-                             lb["id"], lb.get("provisioning_status"))
-            self.finish(changed=have is not None, listener=have, id=have["id"] if have else None)
+            self.finish_absent(current, have, None)
             return
         checks = Validator()
         check_cidrs_for_vip(checks, [self.want], vip_addresses(lb))

@@ -29,13 +29,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-listeners:
-  description: Matching listeners as Octavia returns them (empty when none match).
-  returned: always
-  type: list
-  elements: dict
-
 # written by tools/module_docs.py (--write listener_info), as in every module of its kind: do not edit below
+listeners: {description: "Matching listeners as Octavia returns them (empty when none match).", returned: always, type: list, elements: dict}
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
@@ -49,7 +44,6 @@ class ListenerInfoModule(LbaasInfoModule):
 
     def run(self):
         p = self.params
-        api = self.api
         ref = p["name"]
         match = LISTENER_REF_RE.match(ref or "")
         query = self.in_loadbalancer(dict(p["filters"]))
@@ -59,9 +53,7 @@ class ListenerInfoModule(LbaasInfoModule):
         if not p["loadbalancer"] and is_uuid(ref):
             self.finish(listeners=[self.expand(li) for li in self.read("listener", ref)])
             return
-        if ref and not match and not is_uuid(ref):
-            query["name"] = ref
-        listeners = api.list("/lbaas/listeners", "listeners", api.scoped(query))
+        listeners = self.listed("listener", query, None if match or is_uuid(ref) else ref)
         if match:
             proto, port = match.group(1).upper(), int(match.group(2))
             listeners = [li for li in listeners if li["protocol_port"] == port and l4_protocol(li["protocol"]) == l4_protocol(proto)]
@@ -80,8 +72,7 @@ class ListenerInfoModule(LbaasInfoModule):
         return item
 
 
-def main():
-    ListenerInfoModule()()
+main = ListenerInfoModule.main
 
 
 if __name__ == "__main__":

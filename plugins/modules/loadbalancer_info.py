@@ -67,10 +67,7 @@ class LoadBalancerInfoModule(LbaasInfoModule):
             found = api.get_loadbalancer(p["name"])
             lbs = [found] if found else []
         if not lbs:
-            query = dict(p["filters"])
-            if p["name"]:
-                query["name"] = p["name"]
-            lbs = api.list("/lbaas/loadbalancers", "loadbalancers", api.scoped(query))
+            lbs = self.listed("loadbalancer", p["filters"], p["name"])
         out = []
         for lb in lbs:
             item = Current(api, lb).tree() if p["children"] else dict(lb)
@@ -82,8 +79,7 @@ class LoadBalancerInfoModule(LbaasInfoModule):
         self.finish(loadbalancers=out)
 
 
-def main():
-    LoadBalancerInfoModule()()
+main = LoadBalancerInfoModule.main
 
 
 if __name__ == "__main__":

@@ -73,26 +73,23 @@ plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", 
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import PROJECT_OPTION, LbaasModule
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule, child_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op, Ref
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
-    CHILD_EXTRA,
-    POOL,
     STATE_OPTION,
     healthmonitor_option,
     label,
     members_option,
     object_options,
 )
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import public
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator, check_algorithms, desire
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator, check_algorithms
 
 
 class PoolModule(LbaasModule):
+    kind = "pool"
     argument_spec = dict(
-        project=dict(PROJECT_OPTION),
-        loadbalancer=dict(type="str", required=True),
+        **child_options(),
         **object_options("pool", required=("name",)),
         listener=dict(type="str"),
         members=members_option(),
@@ -103,10 +100,6 @@ class PoolModule(LbaasModule):
     )
     module_kwargs = dict(required_if=[("state", "present", ("protocol",))])
 
-    def validate(self):
-        if self.params["state"] == "present":
-            self.want = desire("pool", self.params, extra=CHILD_EXTRA["pool"])
-
     def run(self):
         p = self.params
         present = p["state"] == "present"
@@ -114,11 +107,7 @@ class PoolModule(LbaasModule):
         current = self.current_of(lb) if lb else None
         have = current.find_pool(p["name"]) if current else None
         if not present:
-            if have is not None:
-                self.before, self.after = public(POOL.view(have)), {}
-                self.execute([Op("delete", "pool", label("pool", have), "DELETE", "/lbaas/pools/%s" % have["id"])],
-                             lb["id"], lb.get("provisioning_status"))
-            self.finish(changed=have is not None, pool=have, id=have["id"] if have else None)
+            self.finish_absent(current, have, None)
             return
         want = self.want
         checks = Validator()

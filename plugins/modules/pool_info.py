@@ -24,13 +24,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-pools:
-  description: Matching pools as Octavia returns them (empty when none match).
-  returned: always
-  type: list
-  elements: dict
-
 # written by tools/module_docs.py (--write pool_info), as in every module of its kind: do not edit below
+pools: {description: "Matching pools as Octavia returns them (empty when none match).", returned: always, type: list, elements: dict}
 api_calls: {description: "API calls the task made (only reads).", returned: always, type: dict, sample: {"writes": 0, "reads": 3}}
 """
 
@@ -43,18 +38,11 @@ class PoolInfoModule(LbaasInfoModule):
 
     def run(self):
         p = self.params
-        api = self.api
-        ref = p["name"]
         query = self.in_loadbalancer(dict(p["filters"]))
         if query is None:
             self.finish(pools=[])
             return
-        if is_uuid(ref):
-            pools = self.read("pool", ref)
-        else:
-            if ref:
-                query["name"] = ref
-            pools = api.list("/lbaas/pools", "pools", api.scoped(query))
+        pools = self.read("pool", p["name"]) if is_uuid(p["name"]) else self.listed("pool", query, p["name"])
         self.finish(pools=[self.expand(pool) for pool in pools])
 
     def expand(self, pool):
@@ -67,8 +55,7 @@ class PoolInfoModule(LbaasInfoModule):
         return item
 
 
-def main():
-    PoolInfoModule()()
+main = PoolInfoModule.main
 
 
 if __name__ == "__main__":

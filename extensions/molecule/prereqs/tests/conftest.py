@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+from unittest import mock
 
 import openstack
 import pytest
@@ -37,13 +38,5 @@ def in_cloud_container(host, script, **env):
     """Run Python with the cloud container's OpenStack venv (real SQLAlchemy, oslo.*)."""
     flags = " ".join(f"-e {k}" for k in env)
     cmd = f"podman exec -i {flags} octavia-lbaas-cloud /opt/openstack/bin/python -"
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with mock.patch.dict(os.environ, env):
         return host.run(f"{cmd} <<'PY'\n{script}\nPY")
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
