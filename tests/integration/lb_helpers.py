@@ -1,10 +1,21 @@
 """Waiting for and deleting load balancers from the tests' side (openstacksdk), shared by
-the integration tests that make their own load balancers."""
+the integration tests that make their own load balancers; and Octavia's database, for the
+tests that must read or set what the API does not show."""
 
 from __future__ import annotations
 
 import contextlib
 import time
+
+import pymysql
+
+
+def octavia_db(facts):
+    """A connection (autocommit) to Octavia's database on the test cloud's MariaDB, as its
+    administrator (testbed_facts)."""
+    return pymysql.connect(host=facts["testbed_mariadb_host"], port=facts["testbed_mariadb_port"],
+                           user=facts["testbed_mariadb_admin_user"],
+                           password=facts["testbed_mariadb_admin_password"], database="octavia", autocommit=True)
 
 
 def _direct(call):

@@ -36,7 +36,6 @@ import subprocess
 import time
 import uuid
 
-import pymysql
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -45,7 +44,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from keystoneauth1 import exceptions as ksa_exceptions
 
 from dataplane import wait_for
-from lb_helpers import delete_lb
+from lb_helpers import delete_lb, octavia_db
 from playbook import ROOT, run_playbook
 
 INVENTORY = ROOT / "inventories" / "aio"
@@ -128,10 +127,7 @@ class World:
         self.times = {}
         self.agent_stopped = None          # (monotonic, DB time) when the agent was stopped
         self.started = time.time()
-        self.db = pymysql.connect(host=facts["testbed_mariadb_host"], port=facts["testbed_mariadb_port"],
-                                  user=facts["testbed_mariadb_admin_user"],
-                                  password=facts["testbed_mariadb_admin_password"], database="octavia",
-                                  autocommit=True)
+        self.db = octavia_db(facts)
         conf = configparser.ConfigParser(interpolation=None, strict=False)
         conf.read_string(sh(CONTROLLER, "cat /etc/octavia/octavia.conf"))
         self.interval = conf.getint("health_manager", "heartbeat_interval")

@@ -30,10 +30,9 @@ import subprocess
 import time
 import uuid
 
-import pymysql
 import pytest
 
-from lb_helpers import Cleanup, delete_lb, settled_lb
+from lb_helpers import Cleanup, delete_lb, octavia_db, settled_lb
 from octavia_api_log import Window, controllers
 from playbook import ROOT, run_playbook
 
@@ -79,10 +78,7 @@ class World:
         self.stats_rows = []       # (listener_id, amphora_id) rows the test wrote
         self.made_error = []       # amphora IDs whose record the test set to ERROR
         self.replaced_single = None  # the single load balancer's amphora replaced by a failover
-        self.db = pymysql.connect(host=facts["testbed_mariadb_host"], port=facts["testbed_mariadb_port"],
-                                  user=facts["testbed_mariadb_admin_user"],
-                                  password=facts["testbed_mariadb_admin_password"], database="octavia",
-                                  autocommit=True)
+        self.db = octavia_db(facts)
 
     # -- Octavia's view --------------------------------------------------------------
     def amphorae(self, lb_name):

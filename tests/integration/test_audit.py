@@ -35,10 +35,9 @@ import json
 import time
 import uuid
 
-import pymysql
 import pytest
 
-from lb_helpers import Cleanup, delete_lb, settled_lb
+from lb_helpers import Cleanup, delete_lb, octavia_db, settled_lb
 from playbook import ROOT, run_playbook
 
 PLAYBOOK = ROOT / "playbooks" / "audit.yml"
@@ -57,10 +56,7 @@ class World:
         self.groups = {}           # role -> security group
         self.lbs = {}              # role -> load balancer ID
         self.amps = {}             # role -> amphora ID
-        self.db = pymysql.connect(host=facts["testbed_mariadb_host"], port=facts["testbed_mariadb_port"],
-                                  user=facts["testbed_mariadb_admin_user"],
-                                  password=facts["testbed_mariadb_admin_password"], database="octavia",
-                                  autocommit=True)
+        self.db = octavia_db(facts)
 
     def sql(self, query, *args):
         with self.db.cursor() as cur:
