@@ -43,8 +43,8 @@ TIMES = ROOT / ".tmp" / "real_amphorae_times.json"
 # amphora boots in about 20 s under TCG, Octavia's flow around it takes longer.
 BUILD_TIMEOUT = 900
 FAILOVER_TIMEOUT = 600
-# CI's budget: the ACTIVE_STANDBY pair is built while the SINGLE's failover runs (most of
-# that wait is heartbeat_timeout, an idle minute). bench/real_amphorae.sh sets this to 1 so
+# CI's budget: the ACTIVE_STANDBY pair is built while the SINGLE's failover runs (the
+# first part of that wait is heartbeat_timeout, idle). bench/real_amphorae.sh sets this to 1 so
 # that each figure is measured alone.
 SERIAL = os.environ.get("OCTAVIA_LBAAS_REAL_SERIAL") == "1"
 
@@ -308,12 +308,13 @@ def test_active_standby_keeps_serving_when_the_master_vm_dies(world, pair):
     master = next(a for a in amps if a["role"] == "MASTER")
     kill_qemu(master["compute_id"])
     killed = time.monotonic()
-    # keepalived on the backup takes the VIP over after a few missed VRRP adverts: count how
-    # long no reply came back, over 30 s of one GET every half second. (Shorter than
-    # heartbeat_timeout: the teardown deletes the pair before health manager starts
-    # rebuilding the dead master, which would hold the deletion back for minutes.)
+    # keepalived on the backup takes the VIP over after a few missed VRRP adverts (about 3 s):
+    # count how long no reply came back, over 15 s of one GET every half second. (Half the
+    # aio inventory's heartbeat_timeout of 30 s: the teardown deletes the pair before health
+    # manager starts rebuilding the dead master, which would hold the deletion back for
+    # minutes.)
     longest_gap, last_ok, failures = 0.0, killed, 0
-    while time.monotonic() - killed < 30:
+    while time.monotonic() - killed < 15:
         if http_get(world.client, url) in world.backends:
             longest_gap = max(longest_gap, time.monotonic() - last_ok)
             last_ok = time.monotonic()
@@ -322,4 +323,4 @@ def test_active_standby_keeps_serving_when_the_master_vm_dies(world, pair):
         time.sleep(0.5)
     world.record("active_standby_longest_gap_s", longest_gap)
     assert time.monotonic() - last_ok < 5, "no reply through the VIP in the last seconds"
-    assert longest_gap < 15, f"traffic stopped for {longest_gap:.0f} s after the master died"
+    assert longest_gap < 10, f"traffic stopped for {longest_gap:.0f} s after the master died"
