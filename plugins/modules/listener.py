@@ -64,14 +64,14 @@ actions: {description: "The writes the task made, or would make in check mode, i
 plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule, child_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbChildModule, child_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import STATE_OPTION, l7policies_option, label, listener_key, object_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_vip import check_cidrs_for_vip, check_vip_sgs, vip_addresses
 
 
-class ListenerModule(LbaasModule):
+class ListenerModule(LbChildModule):
     kind = "listener"
     argument_spec = dict(
         **child_options(),
@@ -80,17 +80,11 @@ class ListenerModule(LbaasModule):
         allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
-    module_kwargs = dict(required_if=[("state", "present", ("protocol",))])
 
-    def run(self):
-        p = self.params
-        present = p["state"] == "present"
-        lb = self.find_loadbalancer(p["loadbalancer"], required=present)
-        current = self.current_of(lb) if lb else None
-        have = current.find_listener(protocol=p["protocol"], protocol_port=p["protocol_port"]) if current else None
-        if not present:
-            self.finish_absent(current, have, None)
-            return
+    def find(self, current):
+        return current.find_listener(protocol=self.params["protocol"], protocol_port=self.params["protocol_port"])
+
+    def present(self, lb, current, have):
         checks = Validator()
         check_cidrs_for_vip(checks, [self.want], vip_addresses(lb))
         check_vip_sgs(checks, [self.want], lb.get("vip_sg_ids"), " (%s)" % ", ".join(lb.get("vip_sg_ids") or []))

@@ -73,7 +73,7 @@ plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", 
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule, child_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbChildModule, child_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op, Ref
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
@@ -86,7 +86,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator, check_algorithms
 
 
-class PoolModule(LbaasModule):
+class PoolModule(LbChildModule):
     kind = "pool"
     argument_spec = dict(
         **child_options(),
@@ -98,17 +98,12 @@ class PoolModule(LbaasModule):
         allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
-    module_kwargs = dict(required_if=[("state", "present", ("protocol",))])
 
-    def run(self):
+    def find(self, current):
+        return current.find_pool(self.params["name"])
+
+    def present(self, lb, current, have):
         p = self.params
-        present = p["state"] == "present"
-        lb = self.find_loadbalancer(p["loadbalancer"], required=present)
-        current = self.current_of(lb) if lb else None
-        have = current.find_pool(p["name"]) if current else None
-        if not present:
-            self.finish_absent(current, have, None)
-            return
         want = self.want
         checks = Validator()
         check_algorithms(checks, lb.get("provider"), [want])
