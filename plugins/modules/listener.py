@@ -49,6 +49,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write listener), as in every module of its kind: do not edit below
 listener:
   description: The listener as Octavia returns it (with C(l7policies) and their C(rules) as objects when the task
     manages them).
@@ -57,7 +58,6 @@ listener:
   sample: {"id": "0b9b2f0e-8d34-4d39-9fc7-5d3c2c1f5f11", "protocol": "HTTP", "protocol_port": 80,
            "provisioning_status": "ACTIVE", "default_pool_id": "3c5c0c21-9d51-4a3e-8d1b-2a4f1c6d7e80"}
 
-# written by tools/module_docs.py (--write listener), as in every module of its kind: do not edit below
 id: {description: "ID of the listener (null when it does not exist).", returned: always, type: str}
 api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}

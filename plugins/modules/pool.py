@@ -57,15 +57,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write pool), as in every module of its kind: do not edit below
 pool:
-  description: The pool as Octavia returns it (with C(members) and C(healthmonitor) as objects when the task
-    manages them).
+  description: The pool as Octavia returns it (with C(members) and C(healthmonitor) as objects when the task manages
+    them).
   returned: always (null when absent)
   type: dict
   sample: {"id": "3c5c0c21-9d51-4a3e-8d1b-2a4f1c6d7e80", "name": "web", "protocol": "HTTP",
            "lb_algorithm": "ROUND_ROBIN", "provisioning_status": "ACTIVE"}
 
-# written by tools/module_docs.py (--write pool), as in every module of its kind: do not edit below
 id: {description: "ID of the pool (null when it does not exist).", returned: always, type: str}
 api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}
