@@ -2,10 +2,11 @@
 author and the doc fragments. Their options are not in the block: the fragment
 octavia.lbaas.lb_options.<MODULE> renders them from the argument spec and the engine's field
 docs (plugins/plugin_utils/lbaas_docs.py) whenever Ansible reads the docs, so they cannot drift.
-Also the end of their RETURN: the values every module of a kind returns (id, api_calls, actions,
-plan; an info module's api_calls, and its list when one line of INFO_LISTS documents it), below a
-comment that says so (Ansible has no doc fragments for RETURN). What a module returns of its own
-stays above it, written by hand.
+Also the end of their RETURN: the values every module of a kind returns (the object "as Octavia
+returns it", where HEADERS gives its note and sample; id, api_calls, actions, plan; an info module's
+api_calls, and its list when one line of INFO_LISTS documents it), below a comment that says so
+(Ansible has no doc fragments for RETURN). What a module returns of its own stays above it, written
+by hand.
 
     ./run python tools/module_docs.py [NAME...]            # print the generated DOCUMENTATION
     ./run python tools/module_docs.py --check [NAME...]    # list modules whose blocks differ (exit 1)
@@ -55,7 +56,10 @@ HEADERS = {
             "its load balancer, and optionally its L7 policies.",
             "A change of O(protocol) or O(protocol_port) is refused before any write: delete and create the listener.",
         ],
-        what="listener"),
+        what="listener", returns=dict(
+            note="with C(l7policies) and their C(rules) as objects when the task manages them",
+            sample=['{"id": "0b9b2f0e-8d34-4d39-9fc7-5d3c2c1f5f11", "protocol": "HTTP", "protocol_port": 80,',
+                    '"provisioning_status": "ACTIVE", "default_pool_id": "3c5c0c21-9d51-4a3e-8d1b-2a4f1c6d7e80"}'])),
     "pool": dict(
         short="Manage a pool of an Octavia load balancer, with its members and health monitor",
         description=[
@@ -64,7 +68,10 @@ HEADERS = {
             "is applied with one batch update (C(PUT /v2/lbaas/pools/{id}/members)).",
             "O(healthmonitor), when given, creates or updates the pool's health monitor.",
         ],
-        what="pool"),
+        what="pool", returns=dict(
+            note="with C(members) and C(healthmonitor) as objects when the task manages them",
+            sample=['{"id": "3c5c0c21-9d51-4a3e-8d1b-2a4f1c6d7e80", "name": "web", "protocol": "HTTP",',
+                    '"lb_algorithm": "ROUND_ROBIN", "provisioning_status": "ACTIVE"}'])),
     "member": dict(
         short="Manage members of an Octavia pool",
         description=[
@@ -80,21 +87,29 @@ HEADERS = {
             "The monitor type must suit the pool protocol: UDP and SCTP pools take C(UDP-CONNECT), C(SCTP), C(TCP) or "
             "C(HTTP); other pools take C(HTTP), C(HTTPS), C(PING), C(TCP) or C(TLS-HELLO).",
         ],
-        what="health monitor"),
+        what="health monitor", returns=dict(
+            sample=['{"id": "c3b1a2d4-5e6f-4a8b-9c0d-1e2f3a4b5c6d", "type": "HTTP", "delay": 5, "timeout": 3,',
+                    '"max_retries": 3, "url_path": "/healthz", "provisioning_status": "ACTIVE"}'])),
     "l7policy": dict(
         short="Manage an L7 policy of an Octavia listener",
         description=[
             "Creates, updates or deletes one L7 policy, found by O(name) (or O(position) for a policy without a name) "
             "in its listener, and optionally its rules.",
         ],
-        what="L7 policy"),
+        what="L7 policy", returns=dict(
+            note="with C(rules) as objects when the task manages them",
+            sample=['{"id": "e7c1d0a2-3b4c-4d5e-8f90-a1b2c3d4e5f6", "name": "api", "action": "REDIRECT_TO_POOL",',
+                    '"position": 1, "provisioning_status": "ACTIVE"}'])),
     "l7rule": dict(
         short="Manage a rule of an Octavia L7 policy",
         description=[
             "Creates, updates or deletes one L7 rule, identified by O(type), O(compare_type), O(rule_key) and O(value) "
             "in its policy; O(invert), O(admin_state_up) and O(tags) are updated in place.",
         ],
-        what="L7 rule"),
+        what="L7 rule", returns=dict(
+            note="its C(key) is the task's O(rule_key)",
+            sample=['{"id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "type": "HEADER", "compare_type": "EQUAL_TO",',
+                    '"key": "X-Api-Version", "value": "2", "invert": false}'])),
     "flavor_profile": dict(
         short="Manage an Octavia flavor profile",
         description=[
@@ -106,7 +121,10 @@ HEADERS = {
             "Octavia refuses to change O(provider_name) or O(flavor_data), or to delete the profile, while a flavor "
             "uses it; the task fails before any write, naming the flavors.",
         ],
-        what="flavor profile", catalog=True),
+        what="flavor profile", catalog=True, returns=dict(
+            note="C(flavor_data) is the JSON string Octavia stores",
+            sample=['{"id": "7f0b5a3c-1d2e-4f6a-8b9c-0d1e2f3a4b5c", "name": "amphora-active-standby", "provider_name": "amphora",',
+                    '"flavor_data": "{\\"loadbalancer_topology\\": \\"ACTIVE_STANDBY\\"}"}'])),
     "flavor": dict(
         short="Manage an Octavia flavor",
         description=[
@@ -115,7 +133,9 @@ HEADERS = {
             "O(description) and O(enabled) are updated in place; Octavia cannot change a flavor's "
             "O(flavor_profile): the task fails before any write (make a new flavor).",
         ],
-        what="flavor", catalog=True),
+        what="flavor", catalog=True, returns=dict(
+            sample=['{"id": "2c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f", "name": "ha", "description": "Two amphorae, active and standby",',
+                    '"enabled": true, "flavor_profile_id": "7f0b5a3c-1d2e-4f6a-8b9c-0d1e2f3a4b5c"}'])),
     "availability_zone_profile": dict(
         short="Manage an Octavia availability zone profile",
         description=[
@@ -127,7 +147,10 @@ HEADERS = {
             "Octavia refuses to change O(provider_name) or O(availability_zone_data), or to delete the profile, while "
             "an availability zone uses it; the task fails before any write, naming them.",
         ],
-        what="availability zone profile", catalog=True),
+        what="availability zone profile", catalog=True, returns=dict(
+            note="C(availability_zone_data) is the JSON string Octavia stores",
+            sample=['{"id": "5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b", "name": "az1", "provider_name": "amphora",',
+                    '"availability_zone_data": "{\\"compute_zone\\": \\"az1\\"}"}'])),
     "availability_zone": dict(
         short="Manage an Octavia availability zone",
         description=[
@@ -136,7 +159,11 @@ HEADERS = {
             "O(description) and O(enabled) are updated in place; Octavia cannot change its "
             "O(availability_zone_profile): the task fails before any write.",
         ],
-        catalog=True, id=dict(description="Always null: an availability zone has no ID (its name is its key).")),
+        what="availability zone", catalog=True,
+        id=dict(description="Always null: an availability zone has no ID (its name is its key)."),
+        returns=dict(note="it has no ID; its name is its key",
+                     sample=['{"name": "az1", "description": "First rack", "enabled": true,',
+                             '"availability_zone_profile_id": "5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b"}'])),
     "quota": dict(
         short="Manage the load-balancer quota of a project",
         description=[
@@ -207,9 +234,35 @@ def entry(key, description, returned="always", type="str", more=""):
     return '%s: {description: "%s", returned: %s, type: %s%s}' % (key, description, returned, type, more)
 
 
+def wrapped(first, text, rest, width=118):
+    """`first` + `text` (a plain YAML scalar) as lines of at most `width` characters, the next ones
+    starting with `rest` (YAML folds them back into one line)."""
+    words = text.split(" ")
+    lines, current = [], first + words[0]
+    for word in words[1:]:
+        if len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = rest + word
+        else:
+            current += " " + word
+    return lines + [current]
+
+
+def returned_object(name):
+    """The module's object as Octavia returns it, with the note and the sample of HEADERS[name]["returns"]."""
+    head = HEADERS[name]
+    returns = head["returns"]
+    text = "The %s as Octavia returns it%s." % (head["what"], " (%s)" % returns["note"] if returns.get("note") else "")
+    assert ": " not in text and " #" not in text, "not a plain YAML scalar: %s" % text
+    sample = ["  sample: " + returns["sample"][0]] + ["           " + line for line in returns["sample"][1:]]
+    return (["%s:" % name] + wrapped("  description: ", text, "    ")
+            + ["  returned: always (null when absent)", "  type: dict"] + sample)
+
+
 def results(name):
     """The values every load-balancer and catalog module returns besides its object (documented in
-    full in loadbalancer's RETURN), or every info module: the end of its RETURN."""
+    full in loadbalancer's RETURN), or every info module: the end of its RETURN. First the module's
+    object, where HEADERS documents it (`returns`)."""
     head = HEADERS[name]
     if head.get("info"):
         listed = []
@@ -219,7 +272,7 @@ def results(name):
                                 more=", elements: dict"))
         return listed + [entry("api_calls", "API calls the task made (only reads).", type="dict",
                                more=', sample: {"writes": 0, "reads": 3}')]
-    lines = []
+    lines = returned_object(name) + [""] if head.get("returns") else []
     if head.get("id", {}) is not None:       # the quota has no ID
         id_doc = dict(head.get("id", {}))
         id_doc.setdefault("description", "ID of the %s (null when it does not exist)." % head.get("what"))

@@ -260,10 +260,10 @@ class CatalogModule(LbaasModule):
 class CatalogInfoModule(LbaasInfoModule):
     """Lists the catalog objects of one `kind` (flavors, availability zones), or finds one
     by name (or by ID, when the kind has IDs); never fails when nothing matches. Users
-    read these too: Octavia lists the enabled ones to every project."""
+    read these too: Octavia lists the enabled ones to every project. They are returned
+    under the kind's plural, as Octavia names the list (`flavors`)."""
 
     kind = None
-    result = None
     argument_spec = dict(
         name=dict(type="str"),
         filters=dict(type="dict", default={}),
@@ -282,4 +282,4 @@ class CatalogInfoModule(LbaasInfoModule):
                 query["name"] = ref
             found = [obj for obj in catalog_list(self.api, self.kind, query or None)
                      if not ref or obj.get("name") == ref]
-        self.finish(**{self.result: sorted(found, key=lambda obj: (str(obj.get("name")), str(obj.get("id"))))})
+        self.finish(**{spec.plural: sorted(found, key=lambda obj: (str(obj.get("name")), str(obj.get("id"))))})

@@ -290,6 +290,32 @@ def diff_order(obj):
     return obj
 
 
+class LbChildModule(LbaasModule):
+    """Base of the modules of a load balancer's direct children (listener, pool): the object is
+    found (`find`) in the load balancer the task names, deleted with state=absent, and otherwise
+    written by `present`. Its protocol is needed to create it."""
+
+    module_kwargs = dict(required_if=[("state", "present", ("protocol",))])
+
+    def find(self, current):
+        """The task's object as Octavia has it in `current` (its load balancer's Current), or None."""
+        raise NotImplementedError
+
+    def present(self, lb, current, have):
+        """Create or update the object (`have`: as Octavia has it, or None) in the load balancer `lb`."""
+        raise NotImplementedError
+
+    def run(self):
+        present = self.params["state"] == "present"
+        lb = self.find_loadbalancer(self.params["loadbalancer"], required=present)
+        current = self.current_of(lb) if lb else None
+        have = self.find(current) if current else None
+        if present:
+            self.present(lb, current, have)
+        else:
+            self.finish_absent(current, have, None)
+
+
 class LbaasInfoModule(ParentLookup, CloudModule):
     """Base of the *_info modules: never fail on not-found, never write."""
 

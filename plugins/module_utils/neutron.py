@@ -7,8 +7,27 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import STATE_OPTION, ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import canonical_ip, is_uuid
+
+
+# -- an object found by name inside a project (a network, a security group) ---------------
+def owned_object_options(**options):
+    """The options of a module that manages one Neutron object found by its name inside a
+    project: name, description, state and project, then the module's own `options`."""
+    return dict(name=dict(type="str", required=True), description=dict(type="str"), state=dict(STATE_OPTION),
+                project=dict(type="str"), **options)
+
+
+def find_owned(conn, listing, what, params):
+    """(the ID of the project `params["project"]` names (default: the caller's), the object
+    `listing` (an openstacksdk list call) finds by `params["name"]` in it, or None). Fails when
+    several have the name: `what` names them (for example "networks")."""
+    project_id = resolve_project(conn, params["project"])
+    found = only_one(listing(name=params["name"], project_id=project_id),
+                     "%s named %r in project %s" % (what, params["name"], project_id), "delete the extra ones")
+    return project_id, found
 
 
 # -- addresses (pure; used in validate()) ------------------------------------------------

@@ -32,6 +32,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write availability_zone), as in every module of its kind: do not edit below
 availability_zone:
   description: The availability zone as Octavia returns it (it has no ID; its name is its key).
   returned: always (null when absent)
@@ -39,7 +40,6 @@ availability_zone:
   sample: {"name": "az1", "description": "First rack", "enabled": true,
            "availability_zone_profile_id": "5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b"}
 
-# written by tools/module_docs.py (--write availability_zone), as in every module of its kind: do not edit below
 id: {description: "Always null: an availability zone has no ID (its name is its key).", returned: always, type: str}
 api_calls: {description: "Octavia API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}

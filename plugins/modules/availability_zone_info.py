@@ -46,7 +46,6 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_catalog import
 
 class AvailabilityZoneInfoModule(CatalogInfoModule):
     kind = "availability_zone"
-    result = "availability_zones"
 
 
 main = AvailabilityZoneInfoModule.main

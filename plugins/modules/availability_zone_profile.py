@@ -36,14 +36,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write availability_zone_profile), as in every module of its kind: do not edit below
 availability_zone_profile:
-  description: The availability zone profile as Octavia returns it (C(availability_zone_data) is the JSON string Octavia stores).
+  description: The availability zone profile as Octavia returns it (C(availability_zone_data) is the JSON string
+    Octavia stores).
   returned: always (null when absent)
   type: dict
   sample: {"id": "5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b", "name": "az1", "provider_name": "amphora",
            "availability_zone_data": "{\"compute_zone\": \"az1\"}"}
 
-# written by tools/module_docs.py (--write availability_zone_profile), as in every module of its kind: do not edit below
 id: {description: "ID of the availability zone profile (null when it does not exist).", returned: always, type: str}
 api_calls: {description: "Octavia API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}

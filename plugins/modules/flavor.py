@@ -37,6 +37,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write flavor), as in every module of its kind: do not edit below
 flavor:
   description: The flavor as Octavia returns it.
   returned: always (null when absent)
@@ -44,7 +45,6 @@ flavor:
   sample: {"id": "2c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f", "name": "ha", "description": "Two amphorae, active and standby",
            "enabled": true, "flavor_profile_id": "7f0b5a3c-1d2e-4f6a-8b9c-0d1e2f3a4b5c"}
 
-# written by tools/module_docs.py (--write flavor), as in every module of its kind: do not edit below
 id: {description: "ID of the flavor (null when it does not exist).", returned: always, type: str}
 api_calls: {description: "Octavia API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}

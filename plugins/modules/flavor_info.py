@@ -46,7 +46,6 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_catalog import
 
 class FlavorInfoModule(CatalogInfoModule):
     kind = "flavor"
-    result = "flavors"
 
 
 main = FlavorInfoModule.main

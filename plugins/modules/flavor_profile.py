@@ -37,6 +37,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write flavor_profile), as in every module of its kind: do not edit below
 flavor_profile:
   description: The flavor profile as Octavia returns it (C(flavor_data) is the JSON string Octavia stores).
   returned: always (null when absent)
@@ -44,7 +45,6 @@ flavor_profile:
   sample: {"id": "7f0b5a3c-1d2e-4f6a-8b9c-0d1e2f3a4b5c", "name": "amphora-active-standby", "provider_name": "amphora",
            "flavor_data": "{\"loadbalancer_topology\": \"ACTIVE_STANDBY\"}"}
 
-# written by tools/module_docs.py (--write flavor_profile), as in every module of its kind: do not edit below
 id: {description: "ID of the flavor profile (null when it does not exist).", returned: always, type: str}
 api_calls: {description: "Octavia API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}

@@ -45,6 +45,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write health_monitor), as in every module of its kind: do not edit below
 health_monitor:
   description: The health monitor as Octavia returns it.
   returned: always (null when absent)
@@ -52,7 +53,6 @@ health_monitor:
   sample: {"id": "c3b1a2d4-5e6f-4a8b-9c0d-1e2f3a4b5c6d", "type": "HTTP", "delay": 5, "timeout": 3,
            "max_retries": 3, "url_path": "/healthz", "provisioning_status": "ACTIVE"}
 
-# written by tools/module_docs.py (--write health_monitor), as in every module of its kind: do not edit below
 id: {description: "ID of the health monitor (null when it does not exist).", returned: always, type: str}
 api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}

@@ -45,6 +45,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write l7policy), as in every module of its kind: do not edit below
 l7policy:
   description: The L7 policy as Octavia returns it (with C(rules) as objects when the task manages them).
   returned: always (null when absent)
@@ -52,7 +53,6 @@ l7policy:
   sample: {"id": "e7c1d0a2-3b4c-4d5e-8f90-a1b2c3d4e5f6", "name": "api", "action": "REDIRECT_TO_POOL",
            "position": 1, "provisioning_status": "ACTIVE"}
 
-# written by tools/module_docs.py (--write l7policy), as in every module of its kind: do not edit below
 id: {description: "ID of the L7 policy (null when it does not exist).", returned: always, type: str}
 api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}

@@ -34,6 +34,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write l7rule), as in every module of its kind: do not edit below
 l7rule:
   description: The L7 rule as Octavia returns it (its C(key) is the task's O(rule_key)).
   returned: always (null when absent)
@@ -41,7 +42,6 @@ l7rule:
   sample: {"id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "type": "HEADER", "compare_type": "EQUAL_TO",
            "key": "X-Api-Version", "value": "2", "invert": false}
 
-# written by tools/module_docs.py (--write l7rule), as in every module of its kind: do not edit below
 id: {description: "ID of the L7 rule (null when it does not exist).", returned: always, type: str}
 api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}

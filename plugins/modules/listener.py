@@ -49,6 +49,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write listener), as in every module of its kind: do not edit below
 listener:
   description: The listener as Octavia returns it (with C(l7policies) and their C(rules) as objects when the task
     manages them).
@@ -57,21 +58,20 @@ listener:
   sample: {"id": "0b9b2f0e-8d34-4d39-9fc7-5d3c2c1f5f11", "protocol": "HTTP", "protocol_port": 80,
            "provisioning_status": "ACTIVE", "default_pool_id": "3c5c0c21-9d51-4a3e-8d1b-2a4f1c6d7e80"}
 
-# written by tools/module_docs.py (--write listener), as in every module of its kind: do not edit below
 id: {description: "ID of the listener (null when it does not exist).", returned: always, type: str}
 api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}
 plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", returned: when state is present, type: list, elements: dict}
 """
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule, child_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbChildModule, child_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import STATE_OPTION, l7policies_option, label, listener_key, object_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_vip import check_cidrs_for_vip, check_vip_sgs, vip_addresses
 
 
-class ListenerModule(LbaasModule):
+class ListenerModule(LbChildModule):
     kind = "listener"
     argument_spec = dict(
         **child_options(),
@@ -80,17 +80,11 @@ class ListenerModule(LbaasModule):
         allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
-    module_kwargs = dict(required_if=[("state", "present", ("protocol",))])
 
-    def run(self):
-        p = self.params
-        present = p["state"] == "present"
-        lb = self.find_loadbalancer(p["loadbalancer"], required=present)
-        current = self.current_of(lb) if lb else None
-        have = current.find_listener(protocol=p["protocol"], protocol_port=p["protocol_port"]) if current else None
-        if not present:
-            self.finish_absent(current, have, None)
-            return
+    def find(self, current):
+        return current.find_listener(protocol=self.params["protocol"], protocol_port=self.params["protocol_port"])
+
+    def present(self, lb, current, have):
         checks = Validator()
         check_cidrs_for_vip(checks, [self.want], vip_addresses(lb))
         check_vip_sgs(checks, [self.want], lb.get("vip_sg_ids"), " (%s)" % ", ".join(lb.get("vip_sg_ids") or []))

@@ -231,9 +231,8 @@ ipv6_subnet:
 
 import ipaddress
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import STATE_OPTION, CloudModule, ModuleError, same_value
-from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
-from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import canonical_pools, only_one, parse_cidr, parse_ip
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError, same_value
+from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import canonical_pools, find_owned, only_one, owned_object_options, parse_cidr, parse_ip
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import canonical_ip
 
 POOL_SPEC = dict(start=dict(type="str", required=True), end=dict(type="str", required=True))
@@ -298,11 +297,7 @@ def sdk_kwargs(wanted):
 
 
 class MgmtNetwork(CloudModule):
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        description=dict(type="str"),
-        state=dict(STATE_OPTION),
-        project=dict(type="str"),
+    argument_spec = owned_object_options(
         mtu=dict(type="int"),
         port_security_enabled=dict(type="bool", default=True),
         provider_network_type=dict(type="str"),
@@ -407,10 +402,7 @@ class MgmtNetwork(CloudModule):
     # -- the flow ----------------------------------------------------------------------
     def run(self):
         p = self.params
-        project_id = resolve_project(self.conn, p["project"])
-        net = only_one(self.conn.network.networks(name=p["name"], project_id=project_id),
-                       "networks named %r in project %s" % (p["name"], project_id),
-                       "delete the extra ones")
+        project_id, net = find_owned(self.conn, self.conn.network.networks, "networks", p)
         if p["state"] == "absent":
             self.before = self.describe(net)
             if net is not None:

@@ -57,15 +57,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# written by tools/module_docs.py (--write pool), as in every module of its kind: do not edit below
 pool:
-  description: The pool as Octavia returns it (with C(members) and C(healthmonitor) as objects when the task
-    manages them).
+  description: The pool as Octavia returns it (with C(members) and C(healthmonitor) as objects when the task manages
+    them).
   returned: always (null when absent)
   type: dict
   sample: {"id": "3c5c0c21-9d51-4a3e-8d1b-2a4f1c6d7e80", "name": "web", "protocol": "HTTP",
            "lb_algorithm": "ROUND_ROBIN", "provisioning_status": "ACTIVE"}
 
-# written by tools/module_docs.py (--write pool), as in every module of its kind: do not edit below
 id: {description: "ID of the pool (null when it does not exist).", returned: always, type: str}
 api_calls: {description: "Octavia and Neutron API calls the task made, as in M(octavia.lbaas.loadbalancer).", returned: always, type: dict}
 actions: {description: "The writes the task made, or would make in check mode, in order.", returned: always, type: list, elements: str}
@@ -73,7 +73,7 @@ plan: {description: "The writes as data, as in M(octavia.lbaas.loadbalancer).", 
 """
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbaasModule, child_options
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_module import LbChildModule, child_options
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op, Ref
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_plan import Planner
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
@@ -86,7 +86,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import ALLOW_EMPTY_OPTION, Validator, check_algorithms
 
 
-class PoolModule(LbaasModule):
+class PoolModule(LbChildModule):
     kind = "pool"
     argument_spec = dict(
         **child_options(),
@@ -98,17 +98,12 @@ class PoolModule(LbaasModule):
         allow_empty=dict(ALLOW_EMPTY_OPTION),
         state=STATE_OPTION,
     )
-    module_kwargs = dict(required_if=[("state", "present", ("protocol",))])
 
-    def run(self):
+    def find(self, current):
+        return current.find_pool(self.params["name"])
+
+    def present(self, lb, current, have):
         p = self.params
-        present = p["state"] == "present"
-        lb = self.find_loadbalancer(p["loadbalancer"], required=present)
-        current = self.current_of(lb) if lb else None
-        have = current.find_pool(p["name"]) if current else None
-        if not present:
-            self.finish_absent(current, have, None)
-            return
         want = self.want
         checks = Validator()
         check_algorithms(checks, lb.get("provider"), [want])

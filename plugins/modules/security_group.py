@@ -168,9 +168,8 @@ security_group:
 import re
 from types import SimpleNamespace
 
-from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import STATE_OPTION, CloudModule, ModuleError
-from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
-from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import find_security_group, only_one, parse_prefix
+from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, ModuleError
+from ansible_collections.octavia.lbaas.plugins.module_utils.neutron import find_owned, find_security_group, owned_object_options, parse_prefix
 
 RULE_SPEC = dict(
     direction=dict(type="str", default="ingress", choices=["ingress", "egress"]),
@@ -242,11 +241,7 @@ def sort_key(view):
 
 
 class SecurityGroup(CloudModule):
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        description=dict(type="str"),
-        state=dict(STATE_OPTION),
-        project=dict(type="str"),
+    argument_spec = owned_object_options(
         rules=dict(type="list", elements="dict", options=RULE_SPEC),
         purge_rules=dict(type="bool", default=True),
         purge_default_egress=dict(type="bool", default=False),
@@ -348,11 +343,7 @@ class SecurityGroup(CloudModule):
     # -- the flow ----------------------------------------------------------------------
     def run(self):
         p = self.params
-        project_id = resolve_project(self.conn, p["project"])
-        group = only_one(self.conn.network.security_groups(name=p["name"],
-                                                           project_id=project_id),
-                         "security groups named %r in project %s" % (p["name"], project_id),
-                         "delete the extra ones")
+        project_id, group = find_owned(self.conn, self.conn.network.security_groups, "security groups", p)
         rules = list(self.conn.network.security_group_rules(security_group_id=group.id)) \
             if group else []
         self.before = self.describe(group, rules)
