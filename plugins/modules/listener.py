@@ -91,6 +91,7 @@ class ListenerModule(LbaasModule):
         if not present:
             self.finish_absent(current, have, None)
             return
+        self.resolve_certificates("listener", [self.want])
         checks = Validator()
         check_cidrs_for_vip(checks, [self.want], vip_addresses(lb))
         check_vip_sgs(checks, [self.want], lb.get("vip_sg_ids"), " (%s)" % ", ".join(lb.get("vip_sg_ids") or []))

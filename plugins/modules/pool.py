@@ -109,6 +109,7 @@ class PoolModule(LbaasModule):
         if not present:
             self.finish_absent(current, have, None)
             return
+        self.resolve_certificates("pool", [self.want])
         want = self.want
         checks = Validator()
         check_algorithms(checks, lb.get("provider"), [want])
