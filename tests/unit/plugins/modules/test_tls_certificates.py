@@ -62,6 +62,7 @@ def test_listener_with_pem_certificates_then_a_rerun_writes_nothing(run_module, 
     names = secret_names(barbican, [li["default_tls_container_ref"]] + li["sni_container_refs"])
     assert all(name.startswith("octavia-lbaas-cert-") for name in names) and len(set(names)) == 3
     assert created["api_calls"]["key_manager"] == {"reads": 3, "writes": 3}
+    assert "(new Barbican secret" not in json.dumps(fake.log)      # Octavia only ever gets real refs
     assert sum("store secret octavia-lbaas-cert-" in action for action in created["actions"]) == 3
     # the same PEMs again: the secrets are found by name, nothing is written anywhere
     fake.log.clear()
@@ -144,6 +145,7 @@ def test_loadbalancer_tree_creates_with_the_refs_in_one_post(run_module, fake, b
     posts = [body for method, path, body in fake.writes() if method == "POST"]
     assert len(posts) == 1 and len(barbican.creates()) == 2
     body = posts[0]["loadbalancer"]
+    assert "(new Barbican secret" not in json.dumps(body)
     assert body["listeners"][0]["default_tls_container_ref"] in barbican.secrets_by_ref
     assert {p["name"]: p.get("ca_tls_container_ref") for p in body["pools"]}["reencrypt"] in barbican.secrets_by_ref
     assert created["changed"]
@@ -283,3 +285,14 @@ def test_one_lookup_per_certificate(run_module, fake, barbican):
     args = https(default_tls_certificate=m.bundle(A), sni_certificates=[m.bundle(A), m.bundle(B)])
     assert run_module(listener, args)["api_calls"]["key_manager"] == {"reads": 2, "writes": 2}
     assert run_module(listener, args)["api_calls"]["key_manager"] == {"reads": 2, "writes": 0}
+
+
+def test_check_mode_of_a_new_tree_stores_nothing(run_module, fake, barbican):
+    args = lb(listeners=[{"protocol": "TERMINATED_HTTPS", "protocol_port": 443,
+                          "default_tls_certificate": material().bundle(A)}])
+    checked = run_module(loadbalancer, args, check=True, diff=True)
+    assert checked["changed"] and fake.writes() == [] and barbican.creates() == []
+    assert checked["actions"][0].startswith("store secret octavia-lbaas-cert-")
+    assert checked["diff"]["after"]["listeners"][0]["default_tls_container_ref"].startswith("(new Barbican secret ")
+    real = run_module(loadbalancer, args)
+    assert real["actions"] == checked["actions"] and len(barbican.creates()) == 1
