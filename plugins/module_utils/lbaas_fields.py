@@ -124,6 +124,9 @@ class Field:
                max_length is the length of its encoding
     clearable  a string the task clears with "" (vip_qos_policy_id): "" skips the value
                check and is sent as null, which is how Octavia removes it
+    stores     a field of `Spec.secret_fields` (PEM text, tls_material.py): the module
+               stores it in the key manager and sends the secret's ref as the field
+               named here (default_tls_container_ref); `pem` is its kind: bundle, ca, crl
     A list of dicts (elements dict, with suboptions: additional_vips) compares as a set,
     each wanted item on the keys the task gives.
     """
@@ -132,7 +135,7 @@ class Field:
                  create_required=False, default=None, choices=None, elements=None, ordered=False,
                  minimum=None, maximum=None, check=None, ref=None, aliases=None, subset=False,
                  suboptions=None, no_log=None, max_length=MAX_STRING, nonempty=False, as_json=False,
-                 clearable=False):
+                 clearable=False, stores=None, pem=None):
         # every argument is the attribute of the same name; three are filled in or copied
         vars(self).update((key, value) for key, value in locals().items() if key != "self")
         self.api = api or name
@@ -386,7 +389,8 @@ class Child:
 class Spec:
     """Declarative description of one Octavia object type."""
 
-    def __init__(self, kind, title, resource, plural, path, fields, children=(), parent_field=None, key_doc=""):
+    def __init__(self, kind, title, resource, plural, path, fields, children=(), parent_field=None, key_doc="",
+                 secret_fields=()):
         self.kind = kind
         self.label = title
         self.resource = resource      # body/response key: {"listener": {...}}
@@ -396,9 +400,13 @@ class Spec:
         self.children = {c.name: c for c in children}
         self.parent_field = parent_field
         self.key_doc = key_doc
+        # options that are not Octavia's: PEM text the module turns into a key manager ref
+        # (Field.stores) before planning; view, predict, body and diffs never see them
+        self.secret_fields = {f.name: f for f in secret_fields}
 
     def argspec(self, nested=False, skip=()):
-        return {name: f.argspec(nested) for name, f in self.fields.items() if name not in skip}
+        return {name: f.argspec(nested) for name, f in list(self.fields.items()) + list(self.secret_fields.items())
+                if name not in skip}
 
     def view(self, api_obj, pool_names=None):
         """The current object in option space: option names, references as pool names,

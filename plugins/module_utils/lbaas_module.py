@@ -11,12 +11,14 @@ import ipaddress
 
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import CloudModule, Deadline, ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.identity_lookup import resolve_project
+from ansible_collections.octavia.lbaas.plugins.module_utils.key_manager import KeyManager
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_api import OctaviaApi
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import PENDING_PREFIX
-from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op, resolve
+from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_ops import Op, replace_strings, resolve, strings_in
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import CHILD_EXTRA, SPECS, label, rule_key
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_state import Current, public
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_validate import desire
+from ansible_collections.octavia.lbaas.plugins.module_utils.tls_material import secret, secret_name
 from ansible_collections.octavia.lbaas.plugins.module_utils.values import is_uuid
 
 PROJECT_OPTION = {"type": "str"}
@@ -131,12 +133,58 @@ class LbaasModule(ParentLookup, CloudModule):
         super().__init__()
         self._api = None
         self.ids = {}
+        self._key_manager = None
+        self.secret_refs = {}     # secret name -> its ref, or the placeholder of a new secret
+        self.new_secrets = {}     # placeholder -> (name, kind, value, option, ref option): stored by execute()
 
     def validate(self):
         """The task's object (`self.want`) when it is to be present: checked before any API call
         (with the options its kind takes besides its fields, CHILD_EXTRA: a pool's additive_only)."""
         if self.params["state"] == "present":
             self.want = desire(self.kind, self.params, extra=CHILD_EXTRA.get(self.kind, ()))
+
+    def resolve_certificates(self, kind, objects):
+        """The PEM options of wanted `objects` (listeners or pools: Spec.secret_fields) → the
+        key manager refs they stand for. A secret with the same content (found by its name,
+        tls_material.secret_name) is reused; a missing one gets a placeholder that the plan
+        and the diff show, and execute() stores it just before the first write (check mode:
+        never). The PEM values leave the wanted object."""
+        for obj in objects or []:
+            for f in SPECS[kind].secret_fields.values():
+                value = obj.pop(f.name, None)
+                if value is None:
+                    continue
+                refs = [self._secret_ref(f, item) for item in (value if f.type == "list" else [value])]
+                obj[f.stores] = refs if f.type == "list" else refs[0]
+
+    def _secret_ref(self, field, value):
+        """The ref of the secret holding `value` (one lookup per content), or its placeholder."""
+        name = secret_name(field.pem, value)
+        if name not in self.secret_refs:
+            if self._key_manager is None:
+                self._key_manager = KeyManager(self.conn)
+            ref = self._key_manager.find(name, field.name, field.stores)
+            if not ref:
+                ref = "(new Barbican secret %s: its ref is known once it is stored)" % name
+                self.new_secrets[ref] = (name, field.pem, value, field.name, field.stores)
+            self.secret_refs[name] = ref
+        return self.secret_refs[name]
+
+    def store_secrets(self, ops):
+        """Store the new secrets the plan's writes refer to, and put their refs in the writes'
+        bodies and in the diff. In check mode each is a write the task would make."""
+        used = strings_in([op.body for op in ops]) & set(self.new_secrets)
+        refs = {}
+        for placeholder in sorted(used):
+            name, pem, value, option, ref_option = self.new_secrets[placeholder]
+            ref = self.write("store secret %s in Barbican (%s)" % (name, option), self._key_manager.store,
+                             secret(pem, value, name), option, ref_option)
+            if ref:
+                refs[placeholder] = ref
+        if refs:
+            for op in ops:
+                op.body, op.changes = replace_strings(op.body, refs), replace_strings(op.changes, refs)
+            self.after = replace_strings(self.after, refs)
 
     def finish_absent(self, current, have, parent, path=None):
         """Exit for state=absent (or a parent that does not exist): delete `have`, the object as
@@ -164,7 +212,13 @@ class LbaasModule(ParentLookup, CloudModule):
         return self._api
 
     def calls(self):
-        return self._api.calls() if self._api is not None else {"writes": 0, "reads": 0}
+        """The task's API calls: Octavia's and Neutron's, with the key manager's (also apart)."""
+        calls = self._api.calls() if self._api is not None else {"writes": 0, "reads": 0}
+        if self._key_manager is not None:
+            barbican = self._key_manager.calls()
+            calls = {"writes": calls["writes"] + barbican["writes"], "reads": calls["reads"] + barbican["reads"],
+                     "key_manager": barbican}
+        return calls
 
     def find_loadbalancer(self, ref, required=True):
         lb = self.api.find_loadbalancer(ref)
@@ -185,6 +239,8 @@ class LbaasModule(ParentLookup, CloudModule):
         ("loadbalancer", None)) provides lb_id for the rest. Returns the load balancer
         as the last wait saw it (None when nothing waited)."""
         wait = self.params.get("wait", True) if wait is None else wait
+        if self.new_secrets and ops:
+            self.store_secrets(ops)
         ids = dict(ids or {})
         pending = bool(lb_status and lb_status.startswith(PENDING_PREFIX))
         last = None

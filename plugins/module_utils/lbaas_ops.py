@@ -46,6 +46,29 @@ def resolve(value, ids):
     return value
 
 
+def strings_in(value):
+    """Every string in a body (dicts, lists), as a set."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return set().union(*(strings_in(v) for v in value)) if value else set()
+    return set()
+
+
+def replace_strings(value, mapping):
+    """A body (or a diff view) with each string that is a key of `mapping` replaced by its
+    value (the placeholders of new key manager secrets by their refs)."""
+    if isinstance(value, str):
+        return mapping.get(value, value)
+    if isinstance(value, dict):
+        return {k: replace_strings(v, mapping) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(replace_strings(v, mapping) for v in value)
+    return value
+
+
 class Op:
     """One planned write."""
 

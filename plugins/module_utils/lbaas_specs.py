@@ -91,6 +91,49 @@ LOADBALANCER = Spec(
     key_doc="name (or ID) in the project",
 )
 
+# A certificate given as PEM text instead of a key manager ref (tls_material.py checks it
+# before any call; the module stores it in Barbican as one PKCS#12 bundle, found again by
+# the hash of its content in the secret's name, and sends the secret's ref to Octavia).
+CERTIFICATE_BUNDLE = [
+    Field("certificate", required=True, max_length=None,
+          doc="The certificate, PEM. Certificates after the first one are taken as intermediates."),
+    Field("private_key", required=True, no_log=True, max_length=None,
+          doc="Its private key, PEM (encrypted or not). It goes into the Barbican secret only, unencrypted as "
+              "Octavia reads it; it is never in results, diffs or logs."),
+    Field("intermediates", max_length=None, doc="The chain of intermediate certificates, PEM, leaf side first."),
+    Field("passphrase", no_log=True, max_length=None, doc="The passphrase of an encrypted C(private_key)."),
+]
+_STORED_NOTE = ("The module stores it in the key manager (Barbican) as a secret named after a hash of its public "
+                "content, reused on later runs (the same PEM makes no new secret and no write), and sends the "
+                "secret's ref as C(%s); mutually exclusive with it.")
+
+
+def _certificate(name, ref, doc, many=False):
+    """A certificate (with its key) given as PEM text instead of the key manager ref `ref`."""
+    if many:
+        return Field(name, "list", elements="dict", suboptions=CERTIFICATE_BUNDLE, max_length=None, stores=ref,
+                     pem="bundle", doc="%s %s" % (doc, _STORED_NOTE % ref))
+    return Field(name, "dict", suboptions=CERTIFICATE_BUNDLE, max_length=None, stores=ref, pem="bundle",
+                 doc="%s %s" % (doc, _STORED_NOTE % ref))
+
+
+def _pem_text(name, ref, kind, doc):
+    """A CA certificate or a revocation list (`kind`: ca, crl) given as PEM text instead of `ref`."""
+    return Field(name, max_length=None, stores=ref, pem=kind, doc="%s %s" % (doc, _STORED_NOTE % ref))
+
+
+LISTENER_SECRETS = [
+    _certificate("default_tls_certificate", "default_tls_container_ref",
+                 "The certificate of a C(TERMINATED_HTTPS) listener, as PEM text (C(certificate), C(private_key), "
+                 "C(intermediates), C(passphrase))."),
+    _certificate("sni_certificates", "sni_container_refs",
+                 "Additional (SNI) certificates, as PEM text, each like C(default_tls_certificate).", many=True),
+    _pem_text("client_ca_certificate", "client_ca_tls_container_ref", "ca",
+              "The CA that signs client certificates, PEM (one or more certificates)."),
+    _pem_text("client_crl", "client_crl_container_ref", "crl",
+              "The revocation list of client certificates, PEM; it must be signed by the client CA."),
+]
+
 LISTENER = Spec(
     "listener", "listener", "listener", "listeners", "/lbaas/listeners",
     [
@@ -137,6 +180,7 @@ LISTENER = Spec(
     children=[Child("l7policies", "l7policy", doc="L7 policies of the listener, in evaluation order.")],
     parent_field="loadbalancer_id",
     key_doc="protocol_port and L4 protocol (TCP, UDP or SCTP) in its load balancer",
+    secret_fields=LISTENER_SECRETS,
 )
 
 SESSION_PERSISTENCE = [
@@ -171,6 +215,15 @@ POOL = Spec(
               Child("healthmonitor", "health_monitor", many=False, doc="The health monitor of the pool.")],
     parent_field="loadbalancer_id",
     key_doc="name in its load balancer",
+    secret_fields=[
+        _certificate("tls_certificate", "tls_container_ref",
+                     "The client certificate presented to members, as PEM text (C(certificate), C(private_key), "
+                     "C(intermediates), C(passphrase))."),
+        _pem_text("ca_certificate", "ca_tls_container_ref", "ca",
+                  "The CA that signs the members' certificates, PEM (one or more certificates)."),
+        _pem_text("crl", "crl_container_ref", "crl",
+                  "The revocation list for the members' certificates, PEM; it must be signed by the CA."),
+    ],
 )
 
 MEMBER = Spec(
@@ -321,6 +374,8 @@ QUOTA = Spec(
 CATALOG = (FLAVOR_PROFILE, FLAVOR, AVAILABILITY_ZONE_PROFILE, AVAILABILITY_ZONE, QUOTA)
 
 SPECS = {s.kind: s for s in (LOADBALANCER, LISTENER, POOL, MEMBER, HEALTH_MONITOR, L7POLICY, L7RULE) + CATALOG}
+# the PEM option that stands for each key manager ref field (default_tls_container_ref: default_tls_certificate, ...)
+PEM_FOR_REF = {f.stores: f.name for spec in SPECS.values() for f in spec.secret_fields.values()}
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.octavia.lbaas.plugins.module_utils import tls_material
 from ansible_collections.octavia.lbaas.plugins.module_utils.cloud import ModuleError
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import (
     AMPHORA_LB_ALGORITHMS,
@@ -31,6 +32,7 @@ from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_fields import 
 from ansible_collections.octavia.lbaas.plugins.module_utils.lbaas_specs import (
     CHILD_EXTRA,
     LOADBALANCER,
+    PEM_FOR_REF,
     SPECS,
     listener_key,
     member_key,
@@ -77,7 +79,7 @@ class Validator:
         if not isinstance(data, dict):
             self.error(path, "must be a dict describing a %s, got %r" % (spec.label, data))
             return None
-        known = set(spec.fields) | set(spec.children) | {f.name for f in extra}
+        known = set(spec.fields) | set(spec.secret_fields) | set(spec.children) | {f.name for f in extra}
         aliases = {a: f.name for f in spec.fields.values() for a in f.aliases}
         for key in data:
             if key not in known and key not in aliases:
@@ -92,6 +94,8 @@ class Validator:
             out[f.name] = self.wrap(f.coerce, raw, join_path(path, f.name))
         for f in extra:
             out[f.name] = self.wrap(f.coerce, data.get(f.name), join_path(path, f.name))
+        for f in spec.secret_fields.values():
+            out[f.name] = tls_material.pem_option(self, f, data.get(f.name), join_path(path, f.name), out)
         for child in spec.children.values():
             value = data.get(child.name)
             cpath = join_path(path, child.name)
@@ -126,21 +130,27 @@ class Validator:
         p = self.at(path)
         if proto is None:
             return
-        tls_refs = obj.get("default_tls_container_ref") or obj.get("sni_container_refs")
+        given = _given(obj)
+        tls_refs = given("default_tls_container_ref") or given("sni_container_refs")
         if proto == "TERMINATED_HTTPS" and not tls_refs:
             self.error(p("default_tls_container_ref"),
-                       "a TERMINATED_HTTPS listener needs a certificate (default_tls_container_ref or sni_container_refs)")
+                       "a TERMINATED_HTTPS listener needs a certificate (default_tls_container_ref or sni_container_refs, "
+                       "or default_tls_certificate or sni_certificates)")
         if proto not in ("TERMINATED_HTTPS", "PROMETHEUS"):
-            for name in ("default_tls_container_ref", "sni_container_refs", "client_ca_tls_container_ref"):
+            for name in ("default_tls_container_ref", "sni_container_refs", "client_ca_tls_container_ref",
+                         "default_tls_certificate", "sni_certificates", "client_ca_certificate"):
                 if obj.get(name):
                     self.error(p(name), "certificates are only allowed on TERMINATED_HTTPS listeners, not %s" % proto)
-        if obj.get("client_authentication") not in (None, "NONE") and not obj.get("client_ca_tls_container_ref"):
-            self.error(p("client_ca_tls_container_ref"),
-                       "client_authentication %s needs a client CA (client_ca_tls_container_ref)" % obj["client_authentication"])
-        if obj.get("client_crl_container_ref") and not obj.get("client_ca_tls_container_ref"):
-            self.error(p("client_crl_container_ref"), "a revocation list needs client_ca_tls_container_ref")
-        if obj.get("client_ca_tls_container_ref") and not tls_refs:
-            self.error(p("client_ca_tls_container_ref"), "a client CA needs default_tls_container_ref or sni_container_refs")
+        if obj.get("client_authentication") not in (None, "NONE") and not given("client_ca_tls_container_ref"):
+            self.error(p("client_ca_tls_container_ref"), "client_authentication %s needs a client CA "
+                       "(client_ca_tls_container_ref or client_ca_certificate)" % obj["client_authentication"])
+        if given("client_crl_container_ref") and not given("client_ca_tls_container_ref"):
+            self.error(p("client_crl" if obj.get("client_crl") else "client_crl_container_ref"),
+                       "a revocation list needs client_ca_tls_container_ref or client_ca_certificate")
+        if given("client_ca_tls_container_ref") and not tls_refs:
+            self.error(p("client_ca_tls_container_ref"), "a client CA needs default_tls_container_ref or "
+                                                         "sni_container_refs (or their PEM options)")
+        tls_material.crl_for_ca(self, obj, "client_crl", "client_ca_certificate")
         headers = obj.get("insert_headers")
         if headers:
             if proto not in ("HTTP", "TERMINATED_HTTPS"):
@@ -206,10 +216,13 @@ class Validator:
                 self.error(p("session_persistence"), "persistence_timeout and persistence_granularity are for UDP/SCTP pools")
         elif sp and any(v is not None for k, v in sp.items() if k != "type"):
             self.error(p("session_persistence.type"), "is required when other session_persistence keys are given")
-        if obj.get("crl_container_ref") and not obj.get("ca_tls_container_ref"):
-            self.error(p("crl_container_ref"), "a revocation list needs ca_tls_container_ref")
+        given = _given(obj)
+        if given("crl_container_ref") and not given("ca_tls_container_ref"):
+            self.error(p("crl" if obj.get("crl") else "crl_container_ref"),
+                       "a revocation list needs ca_tls_container_ref or ca_certificate")
+        tls_material.crl_for_ca(self, obj, "crl", "ca_certificate")
         if proto in LVS_PROTOCOLS:
-            for name in ("tls_enabled", "tls_container_ref", "ca_tls_container_ref"):
+            for name in ("tls_enabled", "tls_container_ref", "ca_tls_container_ref", "tls_certificate", "ca_certificate"):
                 if obj.get(name):
                     self.error(p(name), "%s pools do not support TLS" % proto)
         members = obj.get("members")
@@ -317,6 +330,13 @@ class Validator:
             self.error(p("value"), "must not be empty")
         if re.search(r"[\r\n]", value) or (key and re.search(r"[\r\n]", key)):
             self.error(p("value"), "must not contain line breaks")
+
+
+def _given(obj):
+    """obj's value of a ref field, or of the PEM option that stands for it."""
+    def given(name):
+        return obj.get(name) or obj.get(PEM_FOR_REF.get(name, ""))
+    return given
 
 
 def _name_list_dupes(validator, items, keyfunc, path, what):
@@ -496,7 +516,7 @@ def desire(kind, params, creating=False, validator=None, extra=()):
     """One object of a single-object module (listener, pool, member, ...) → wanted dict."""
     v = validator or Validator()
     spec = SPECS[kind]
-    data = {k: params.get(k) for k in spec.fields}
+    data = {k: params.get(k) for k in list(spec.fields) + list(spec.secret_fields)}
     for child in spec.children:
         if child in params:
             data[child] = params.get(child)

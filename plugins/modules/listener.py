@@ -30,6 +30,21 @@ EXAMPLES = r"""
       X-Forwarded-Proto: true
     timeout_client_data: 60000
 
+- name: TLS termination with certificates given as PEM (the task stores them in Barbican once, then reuses them)
+  octavia.lbaas.listener:
+    loadbalancer: web
+    protocol: TERMINATED_HTTPS
+    protocol_port: 443
+    default_pool: web
+    default_tls_certificate:
+      certificate: "{{ lookup('ansible.builtin.file', 'tls/www.example.com.crt') }}"
+      private_key: "{{ lookup('ansible.builtin.file', 'tls/www.example.com.key') }}"
+      intermediates: "{{ lookup('ansible.builtin.file', 'tls/chain.pem') }}"
+    sni_certificates:
+      - certificate: "{{ lookup('ansible.builtin.file', 'tls/api.example.com.crt') }}"
+        private_key: "{{ lookup('ansible.builtin.file', 'tls/api.example.com.key') }}"
+        passphrase: "{{ api_key_passphrase }}"
+
 - name: With its L7 policies (the listener then has exactly these)
   octavia.lbaas.listener:
     loadbalancer: web
@@ -85,6 +100,7 @@ class ListenerModule(LbChildModule):
         return current.find_listener(protocol=self.params["protocol"], protocol_port=self.params["protocol_port"])
 
     def present(self, lb, current, have):
+        self.resolve_certificates("listener", [self.want])
         checks = Validator()
         check_cidrs_for_vip(checks, [self.want], vip_addresses(lb))
         check_vip_sgs(checks, [self.want], lb.get("vip_sg_ids"), " (%s)" % ", ".join(lb.get("vip_sg_ids") or []))

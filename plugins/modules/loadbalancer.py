@@ -176,6 +176,8 @@ class LoadBalancerModule(LbaasModule):
         desired = self.desired
         # the load balancer and the names of its VIP subnet, network, port and flavor: side by side
         lb, resolved = self.api.parallel(lambda: self.find_loadbalancer(p["name"], required=False), self.resolve_names)
+        self.resolve_certificates("listener", desired.get("listeners"))
+        self.resolve_certificates("pool", desired.get("pools"))
         if lb is None:
             ops, current = self.create(desired, resolved), None
             self.before, self.after = {}, predict_tree(desired)

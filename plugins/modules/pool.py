@@ -48,6 +48,15 @@ EXAMPLES = r"""
     members:
       - {address: 192.0.2.50, protocol_port: 8080}
 
+- name: Re-encrypt towards the members, checking their certificates against a CA given as PEM (stored in Barbican)
+  octavia.lbaas.pool:
+    loadbalancer: web
+    name: web-tls
+    protocol: HTTPS
+    lb_algorithm: ROUND_ROBIN
+    tls_enabled: true
+    ca_certificate: "{{ lookup('ansible.builtin.file', 'tls/members-ca.pem') }}"
+
 - name: Remove session persistence
   octavia.lbaas.pool:
     loadbalancer: web
@@ -104,6 +113,7 @@ class PoolModule(LbChildModule):
 
     def present(self, lb, current, have):
         p = self.params
+        self.resolve_certificates("pool", [self.want])
         want = self.want
         checks = Validator()
         check_algorithms(checks, lb.get("provider"), [want])

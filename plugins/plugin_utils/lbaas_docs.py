@@ -223,7 +223,7 @@ def module_spec(name):
 
 def field_doc(kind, option):
     spec = lbaas_specs.SPECS[kind]
-    field = spec.fields.get(option)
+    field = spec.fields.get(option) or spec.secret_fields.get(option)
     if field is None and kind == "pool":
         field = {f.name: f for f in lbaas_specs.CHILD_EXTRA["pool"]}.get(option)
     if field is None:
@@ -294,7 +294,9 @@ def render_options(module, spec, path="", kind=None, indent=2):
 
 # Fields whose value is a dict (or list of dicts) of suboptions declared in lbaas_specs.
 FIELD_SUBOPTIONS = {"session_persistence": lbaas_specs.SESSION_PERSISTENCE,
-                    "additional_vips": lbaas_specs.ADDITIONAL_VIP}
+                    "additional_vips": lbaas_specs.ADDITIONAL_VIP,
+                    **{name: lbaas_specs.CERTIFICATE_BUNDLE
+                       for name in ("default_tls_certificate", "sni_certificates", "tls_certificate")}}
 
 
 def render_field_suboptions(declared, spec, indent):

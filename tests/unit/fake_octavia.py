@@ -94,11 +94,21 @@ class FakeOctavia:
         self.inject = []       # (method, status, fault): answered instead of the next such write
         self.fail_batches = 0  # the worker fails the next N member batches: their members go to ERROR
         self._pending_left = {}
+        # the key manager: none in the catalog unless a test puts a FakeBarbican here
+        self.barbican = None
 
     # -- the proxies ---------------------------------------------------------------------
     @property
     def load_balancer(self):
         return _Proxy(self, self._octavia)
+
+    @property
+    def key_manager(self):
+        return self.barbican
+
+    def has_service(self, service):
+        """openstacksdk's catalog check (Connection.has_service)."""
+        return service != "key-manager" or self.barbican is not None
 
     @property
     def network(self):
