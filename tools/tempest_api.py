@@ -13,7 +13,8 @@
    the catalog (load-balancer endpoint, whether a key manager exists: without one the
    TERMINATED_HTTPS tests are skipped); Nova's availability zones; and the controller's
    octavia.conf (read with podman exec: the enabled providers and the default one, the
-   drivers, the topology, the policy mode). It goes into a workspace in the state dir,
+   drivers, the topology, the policy mode, the certificate manager (on the noop drivers the
+   TLS tests need noop_cert_manager), the service user the plugin grants its certificates to). It goes into a workspace in the state dir,
    ~/.local/state/octavia-lbaas/tempest, never into the checkout.
 3. tempest runs REGEX serially (concurrency 1: the machine has 2 cores, and the controllers
    are on it too), then a summary per API resource and every skip reason with its count is
@@ -166,6 +167,10 @@ def octavia_facts(conf):
         "enforce_new_defaults": _bool(get("oslo_policy", "enforce_new_defaults"), True),
         "enforce_scope": _bool(get("oslo_policy", "enforce_scope"), True),
         "policy_file": get("oslo_policy", "policy_file"),
+        # the user Octavia reads Barbican as: the plugin grants it read access (an ACL) to
+        # every certificate it stores, as a tenant would
+        "service_user": get("service_auth", "username", "octavia"),
+        "cert_manager": get("certificates", "cert_manager", "barbican_cert_manager"),
     }
 
 
@@ -205,6 +210,10 @@ def render_conf(cloud, octavia, workspace):
     services = set(cloud["services"])
     key_manager = "key-manager" in services
     noop = octavia["noop"]
+    # TERMINATED_HTTPS: with the noop drivers the plugin sends random UUIDs as certificate
+    # references, which only Octavia's noop_cert_manager accepts (Barbican rightly finds no
+    # such secret); with the real drivers it stores real certificates in Barbican.
+    terminated_tls = octavia["cert_manager"] == "noop_cert_manager" if noop else key_manager
     zones = list(cloud["zones"])[:3]
     if noop:
         # The noop compute driver never asks Nova: any name is a valid compute zone, and the
@@ -267,6 +276,7 @@ def render_conf(cloud, octavia, workspace):
         f"enabled_provider_drivers = {octavia['enabled_provider_drivers']}",
         f"loadbalancer_topology = {octavia['topology']}",
         f"RBAC_test_type = {rbac}",
+        f"octavia_svc_username = {octavia['service_user']}",
         f"test_with_noop = {str(noop).lower()}",
         "test_with_ipv6 = true",
         f"build_interval = {interval}",
@@ -283,7 +293,7 @@ def render_conf(cloud, octavia, workspace):
         # The plugin's default (a 501 is a failure) is kept: only its own SOURCE_IP_PORT
         # special case turns the amphora provider's 501 into a skip.
         "not_implemented_is_error = true",
-        f"terminated_tls_enabled = {str(key_manager).lower()}",
+        f"terminated_tls_enabled = {str(terminated_tls).lower()}",
         "log_offload_enabled = false",
         "",
     ]

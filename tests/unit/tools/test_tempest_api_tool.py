@@ -56,6 +56,17 @@ def test_noop_deployment():
     assert conf["service_available"]["barbican"] == "false"
 
 
+def test_noop_drivers_run_tls_tests_only_with_the_noop_cert_manager():
+    """The plugin's noop path sends random UUIDs as certificate refs: a real Barbican behind
+    barbican_cert_manager refuses them, the noop cert manager takes them."""
+    cloud = dict(CLOUD, services=CLOUD["services"] + ["key-manager"])
+    with_barbican = _conf(cloud, _octavia(OCTAVIA_CONF + "[certificates]\ncert_manager = barbican_cert_manager\n"))
+    assert with_barbican["loadbalancer-feature-enabled"]["terminated_tls_enabled"] == "false"
+    assert with_barbican["service_available"]["barbican"] == "true"
+    with_noop = _conf(CLOUD, _octavia(OCTAVIA_CONF + "[certificates]\ncert_manager = noop_cert_manager\n"))
+    assert with_noop["loadbalancer-feature-enabled"]["terminated_tls_enabled"] == "true"
+
+
 def test_real_drivers_key_manager_old_policy_defaults():
     octavia = _octavia(OCTAVIA_CONF.replace("noop", "real") + "[oslo_policy]\nenforce_new_defaults = False\n")
     cloud = dict(CLOUD, services=CLOUD["services"] + ["key-manager"], zones=["az1", "az2"],
@@ -68,6 +79,10 @@ def test_real_drivers_key_manager_old_policy_defaults():
     assert "availability_zone3" not in lb   # real drivers: only the zones Nova has
     assert conf["auth"]["create_isolated_networks"] == "true"
     assert conf["loadbalancer-feature-enabled"]["terminated_tls_enabled"] == "true"
+    # the plugin grants this user read access to the certificates it stores
+    assert lb["octavia_svc_username"] == "octavia"
+    renamed = _octavia(OCTAVIA_CONF + "[service_auth]\nusername = lbaas-svc\n")
+    assert _conf(cloud, renamed)["load_balancer"]["octavia_svc_username"] == "lbaas-svc"
 
 
 def test_noop_fills_three_zones_with_placeholders():
