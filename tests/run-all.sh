@@ -73,7 +73,17 @@ if ! wait "$UP_PID"; then
 fi
 UP_PID=""
 sed -n '/PLAY RECAP/,$p' .tmp/testbed-up.log
-if [[ $SECOND_BRING_UP == 1 ]]; then export OCTAVIA_LBAAS_SECOND_BRING_UP_LOG=$ROOT/.tmp/testbed-up.log; fi
+if [[ $SECOND_BRING_UP == 1 ]]; then
+  export OCTAVIA_LBAAS_SECOND_BRING_UP_LOG=$ROOT/.tmp/testbed-up.log
+else
+  # A first bring-up: the second one, which test_testbed_idempotence.py judges (changed=0),
+  # runs beside molecule (it changes nothing when the bring-up is idempotent, and the test
+  # fails when it is not) instead of inside pytest on its own (~100 s).
+  step "test cloud: its second bring-up, in the background (log: .tmp/testbed-up-2.log)"
+  ./run testbed up > .tmp/testbed-up-2.log 2>&1 &
+  UP_PID=$!
+  export OCTAVIA_LBAAS_SECOND_BRING_UP_LOG=$ROOT/.tmp/testbed-up-2.log
+fi
 
 step "molecule: every scenario under extensions/molecule (against the test cloud)"
 for scenario in extensions/molecule/*/molecule.yml; do
@@ -83,6 +93,12 @@ for scenario in extensions/molecule/*/molecule.yml; do
   molecule reset -s "$name" >/dev/null 2>&1
   molecule test -s "$name"
 done
+
+if [[ -n ${UP_PID:-} ]]; then
+  step "test cloud: wait for its second bring-up (judged by test_testbed_idempotence.py)"
+  wait "$UP_PID" || echo "the second bring-up failed: see .tmp/testbed-up-2.log" >&2
+  UP_PID=""
+fi
 
 step "pytest: unit and integration tests"
 # --durations and the JUnit file (every test's seconds): where CI's time goes.
