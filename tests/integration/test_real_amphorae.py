@@ -61,17 +61,16 @@ class World:
         self.client = f"{self.prefix}-client"
         self.lbs = {}
         self.times = {}
-        self.flavor = self.profile = None
+        self.flavor = None
         self.pair_build = None
 
     def start_pair(self):
-        """Build the ACTIVE_STANDBY load balancer (its flavor, then the demo playbook) in a
-        thread; `pair()` joins it."""
-        api = self.cloud.load_balancer
-        profile = api.create_flavor_profile(name=f"{self.prefix}-as", provider_name="amphora",
-                                            flavor_data=json.dumps({"loadbalancer_topology": "ACTIVE_STANDBY"}))
-        self.profile = profile.id
-        self.flavor = api.create_flavor(name=f"{self.prefix}-as", flavor_profile_id=profile.id, enabled=True).id
+        """Build the ACTIVE_STANDBY load balancer (the demo playbook with the deployed
+        ACTIVE_STANDBY flavor) in a thread; `pair()` joins it."""
+        # the ACTIVE_STANDBY flavor site.yml offers (role lb_flavors), as a user would pick it
+        found = list(self.cloud.load_balancer.flavors(name="ACTIVE_STANDBY"))
+        assert len(found) == 1 and found[0].is_enabled, "site.yml offers no ACTIVE_STANDBY flavor"
+        self.flavor = found[0].id
         outcome = {}
 
         def build():
@@ -141,8 +140,6 @@ def world(cloud):
     for host in [*w.backends, w.client]:
         cleanup.attempt(f"tenant host {host}", compute, "testbed-host", "del", host)
         cleanup.attempt(f"port {host}", lambda h=host: [cloud.network.delete_port(p) for p in cloud.network.ports(name=h)])
-    cleanup.attempt("flavor", lambda: w.flavor and cloud.load_balancer.delete_flavor(w.flavor))
-    cleanup.attempt("flavor profile", lambda: w.profile and cloud.load_balancer.delete_flavor_profile(w.profile))
     cleanup.attempt("security group", lambda: [cloud.network.delete_security_group(g)
                                                for g in cloud.network.security_groups(name=f"{w.prefix}-backend")])
     cleanup.attempt("network", lambda: [cloud.network.delete_network(n) for n in cloud.network.networks(name=f"{w.prefix}-net")])
