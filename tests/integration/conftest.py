@@ -18,8 +18,9 @@ STATE = ROOT / ".testbed"
 def pytest_configure(config):
     config.addinivalue_line("markers", "real_amphorae: needs Octavia on its real drivers "
                             "(amphora VMs under QEMU); runs after every other test")
-    config.addinivalue_line("markers", "slow_vm: boots one more amphora VM for a path that CI proves "
-                            "another way; tests/run-all.sh deselects it, bench/real_amphorae.sh runs it")
+    config.addinivalue_line("markers", "slow_vm: boots one more VM (an amphora, or the test bed's tiny "
+                            "image) for a path that CI proves another way; tests/run-all.sh deselects it, "
+                            "bench/real_amphorae.sh runs the amphora ones, `-m slow_vm` all of them")
 
 
 def pytest_collection_modifyitems(items):

@@ -29,6 +29,7 @@ import pytest
 
 from dataplane import answers, compute, host_rss_mib, http_get, kill_qemu, qemu_pid, wait_for
 from lb_helpers import Cleanup, delete_lb
+from pem_material import Material
 from playbook import ROOT, run_playbook
 
 pytestmark = pytest.mark.real_amphorae
@@ -38,6 +39,7 @@ DEMO = ROOT / "tests" / "testbed" / "demo.yml"
 PROBE = ROOT / "tests" / "integration" / "playbooks" / "amphora_e2e_probe.yml"
 ROLL = ROOT / "playbooks" / "amphora_image_roll.yml"
 DEPLOYED_IMAGE = ROOT / "tests" / "integration" / "playbooks" / "amphora_image_deployed.yml"
+TLS_LISTENER = ROOT / "tests" / "integration" / "playbooks" / "lb_tls_real.yml"
 TIMES = ROOT / ".tmp" / "real_amphorae_times.json"
 # Generous bounds for a test (the goals are measured by bench/, not asserted here): an
 # amphora boots in about 20 s under TCG, Octavia's flow around it takes longer.
@@ -219,6 +221,51 @@ def test_the_agent_probe_reaches_a_real_amphora_over_mtls(world, single):
     # the agent runs the haproxy of the load balancer's listener
     listeners = [listener["id"] for listener in world.lb(single["id"]).listeners]
     assert listeners and set(listeners) <= set(res["details"]["listeners"]), (listeners, res["details"])
+
+
+def served_certificate(world, address, server_name):
+    """The subject CN of the certificate the VIP presents to a TLS client on the tenant
+    network that asks for `server_name` (SNI), or None when the handshake fails."""
+    script = (f"openssl s_client -connect {address}:443 -servername {server_name} </dev/null 2>/dev/null"
+              " | openssl x509 -noout -subject -nameopt RFC2253")
+    proc = compute("ip", "netns", "exec", f"tbh-{world.client}", "sh", "-c", script, check=False, timeout=60)
+    line = proc.stdout.strip()
+    return line.split("CN=", 1)[1].split(",")[0] if "CN=" in line else None
+
+
+def test_tls_termination_serves_each_sni_name_its_certificate(world, single, tmp_path):
+    """TERMINATED_HTTPS on the real amphora (issue 16): a listener on 443 whose certificates
+    the listener module gets as PEM and stores in the test cloud's Barbican; the worker
+    reads them from Barbican with Octavia's service user and puts them on the amphora. A TLS
+    client on the tenant network gets, for each server name it asks for, the certificate of
+    that name, and the default one for any other name; HTTPS reaches the backends."""
+    pem = Material()
+    names = {"default": "www.example.test", "a": "a.example.test", "b": "b.example.test"}
+    before = {s.secret_ref for s in world.cloud.key_manager.secrets()}
+    variables = tmp_path / "tls.json"
+    variables.write_text(json.dumps({
+        "cloud_name": "testbed", "lb_id": single["id"], "pool_name": single["name"],
+        "default_certificate": pem.bundle(names["default"]),
+        "sni_certificates": [pem.bundle(names["a"]), pem.bundle(names["b"])]}))
+    try:
+        start = time.monotonic()
+        assert_ok(run_playbook(TLS_LISTENER, "-e", f"@{variables}", timeout=1200))
+        world.record("tls_listener_to_active_s", time.monotonic() - start)
+        address = single["vip_address"]
+        seen = {name: served_certificate(world, address, name)
+                for name in (names["a"], names["b"], names["default"], "other.example.test")}
+        assert seen == {names["a"]: names["a"], names["b"]: names["b"],
+                        names["default"]: names["default"], "other.example.test": names["default"]}, seen
+        body = compute("ip", "netns", "exec", f"tbh-{world.client}", "curl", "-sk", "--max-time", "10",
+                       "--resolve", f"{names['a']}:443:{address}", f"https://{names['a']}/", check=False).stdout.strip()
+        assert body in world.backends, body
+    finally:
+        # the failover test that follows replaces the amphora of the HTTP listener alone
+        gone = {"cloud_name": "testbed", "lb_id": single["id"], "listener_state": "absent"}
+        assert_ok(run_playbook(TLS_LISTENER, extra_vars=gone, timeout=1200))
+        for secret in world.cloud.key_manager.secrets():
+            if secret.secret_ref not in before and (secret.name or "").startswith("octavia-lbaas-cert-"):
+                world.cloud.key_manager.delete_secret(secret.secret_ref.rsplit("/", 1)[-1])
 
 
 def test_killing_the_amphora_vm_fails_it_over_and_traffic_resumes(world, single):

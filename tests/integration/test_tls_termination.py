@@ -14,75 +14,20 @@ in file order and build on each other."""
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 import re
 import uuid
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 
 from lb_helpers import Cleanup, active_lb, delete_lb
 from octavia_api_log import Window
+from pem_material import Material, pem_of
 from playbook import ROOT, run_playbook
 
 PLAYBOOK = ROOT / "tests" / "integration" / "playbooks" / "lb_tls.yml"
 MODULE_SECRETS = "octavia-lbaas-"
 API_VERSION = re.compile(r"^/v2(\.0)?")
-NOW = datetime.datetime.now(datetime.timezone.utc)
-
-
-# -- throwaway TLS material ---------------------------------------------------------------------------------------
-def _name(common_name):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _cert(subject, key, issuer, issuer_key, ca=False):
-    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(NOW - datetime.timedelta(hours=1)).not_valid_after(NOW + datetime.timedelta(days=7))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if not ca:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _pem(obj):
-    if isinstance(obj, x509.Certificate):
-        return obj.public_bytes(serialization.Encoding.PEM).decode()
-    return obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
-
-
-class Material:
-    """A CA (with a random name: every run has other certificates, so other secret names)
-    and server certificates it signs, made on demand."""
-
-    def __init__(self):
-        self.ca_key = ec.generate_private_key(ec.SECP256R1())
-        self.ca_name = f"lbaas-test CA {uuid.uuid4().hex[:8]}"
-        self.ca = _cert(self.ca_name, self.ca_key, self.ca_name, self.ca_key, ca=True)
-        self.pairs = {}
-
-    def server(self, host, issue=0):
-        """(certificate, key) for `host`; another `issue` is another certificate for it."""
-        if (host, issue) not in self.pairs:
-            key = ec.generate_private_key(ec.SECP256R1())
-            self.pairs[(host, issue)] = (_cert(host, key, self.ca_name, self.ca_key), key)
-        return self.pairs[(host, issue)]
-
-    def bundle(self, host, issue=0):
-        """The value of default_tls_certificate or of an item of sni_certificates."""
-        cert, key = self.server(host, issue)
-        return {"certificate": _pem(cert), "private_key": _pem(key), "intermediates": _pem(self.ca)}
-
-    def pkcs12(self, host, issue=0):
-        cert, key = self.server(host, issue)
-        return pkcs12.serialize_key_and_certificates(host.encode(), key, cert, [self.ca], serialization.NoEncryption())
 
 
 # -- the world the tests share ----------------------------------------------------------------------------------------
@@ -275,7 +220,7 @@ def test_listener_with_refs_stored_by_the_test(world):
 
 # -- a pool that re-encrypts towards its members ------------------------------------------------------------------------
 def test_pool_with_a_pem_ca(world):
-    pool = {"name": f"{world.prefix}-reencrypt", "ca_certificate": _pem(world.pem.ca)}
+    pool = {"name": f"{world.prefix}-reencrypt", "ca_certificate": pem_of(world.pem.ca)}
     run, _window, results = world.play(pool=pool)
     assert_ok(run)
     task = results["Pool"]
