@@ -93,9 +93,9 @@ except Exception:
 
 # the database schema: the head revision of the installed migrations, and the database's
 # (from the [database] connection of octavia.conf, read by root; never printed)
-def schema_head():
-    paths = glob.glob(os.path.join(venv, "lib", "python3*", "site-packages", "octavia", "db", "migration",
-                                   "alembic_migrations", "versions", "*.py"))
+def schema_head(*versions_dir):
+    """The head revisions of the alembic migrations in the venv's `versions_dir`."""
+    paths = glob.glob(os.path.join(venv, "lib", "python3*", "site-packages", *versions_dir, "*.py"))
     revisions, downs = set(), set()
     for path in paths:
         with open(path) as handle:
@@ -110,7 +110,9 @@ def schema_head():
     return sorted(heads)
 
 
-def schema_current():
+def schema_current(wanted_section, key):
+    """The alembic revisions of the database at octavia.conf's [wanted_section] key, or
+    None when octavia.conf names none (or not a MySQL one)."""
     import pymysql
     url = None
     section = None
@@ -119,7 +121,7 @@ def schema_current():
             line = line.strip()
             if line.startswith("["):
                 section = line.strip("[]")
-            elif section == "database" and re.match(r"connection\s*=", line):
+            elif section == wanted_section and re.match(key + r"\s*=", line):
                 url = line.split("=", 1)[1].strip().replace("$$", "$")
     if not url:
         return None
@@ -140,10 +142,17 @@ def schema_current():
 
 state["schema_head"] = None
 state["schema_current"] = None
+# the jobboard's persistence database ([task_flow] persistence_connection): taskflow's own
+# migrations, which `octavia-db-manage upgrade_persistence` applies
+state["persistence_head"] = None
+state["persistence_current"] = None
 if state["venv"] and state["octavia_version"]:
     try:
-        state["schema_head"] = schema_head()
-        state["schema_current"] = schema_current()
-    except Exception as exc:     # no answer: the role upgrades the schema as before
+        state["schema_head"] = schema_head("octavia", "db", "migration", "alembic_migrations", "versions")
+        state["schema_current"] = schema_current("database", "connection")
+        state["persistence_head"] = schema_head("taskflow", "persistence", "backends", "sqlalchemy", "alembic",
+                                                "versions")
+        state["persistence_current"] = schema_current("task_flow", "persistence_connection")
+    except Exception as exc:     # no answer: the role upgrades the schemas as before
         state["schema_error"] = type(exc).__name__
 print(json.dumps(state))
