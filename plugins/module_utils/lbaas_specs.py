@@ -109,12 +109,10 @@ _STORED_NOTE = ("The module stores it in the key manager (Barbican) as a secret 
 
 
 def _certificate(name, ref, doc, many=False):
-    """A certificate (with its key) given as PEM text instead of the key manager ref `ref`."""
-    if many:
-        return Field(name, "list", elements="dict", suboptions=CERTIFICATE_BUNDLE, max_length=None, stores=ref,
-                     pem="bundle", doc="%s %s" % (doc, _STORED_NOTE % ref))
-    return Field(name, "dict", suboptions=CERTIFICATE_BUNDLE, max_length=None, stores=ref, pem="bundle",
-                 doc="%s %s" % (doc, _STORED_NOTE % ref))
+    """A certificate (with its key) given as PEM text instead of the key manager ref `ref`
+    (`many`: a list of them)."""
+    return Field(name, "list" if many else "dict", elements="dict" if many else None, suboptions=CERTIFICATE_BUNDLE,
+                 max_length=None, stores=ref, pem="bundle", doc="%s %s" % (doc, _STORED_NOTE % ref))
 
 
 def _pem_text(name, ref, kind, doc):
@@ -122,17 +120,28 @@ def _pem_text(name, ref, kind, doc):
     return Field(name, max_length=None, stores=ref, pem=kind, doc="%s %s" % (doc, _STORED_NOTE % ref))
 
 
-LISTENER_SECRETS = [
-    _certificate("default_tls_certificate", "default_tls_container_ref",
-                 "The certificate of a C(TERMINATED_HTTPS) listener, as PEM text (C(certificate), C(private_key), "
-                 "C(intermediates), C(passphrase))."),
-    _certificate("sni_certificates", "sni_container_refs",
-                 "Additional (SNI) certificates, as PEM text, each like C(default_tls_certificate).", many=True),
-    _pem_text("client_ca_certificate", "client_ca_tls_container_ref", "ca",
-              "The CA that signs client certificates, PEM (one or more certificates)."),
-    _pem_text("client_crl", "client_crl_container_ref", "crl",
-              "The revocation list of client certificates, PEM; it must be signed by the client CA."),
-]
+def _tls_material(certificate, ca, crl, whose, more=()):
+    """The PEM text fields of one side of TLS (a listener's or a pool's Spec.secret_fields), in
+    the order the module stores them: its certificate (`certificate`: name, ref and what it is),
+    the certificates `more`, the CA that signs `whose` certificates and the revocation list of
+    those (`ca`, `crl`: name and ref)."""
+    return [
+        _certificate(*certificate[:2], "%s, as PEM text (C(certificate), C(private_key), C(intermediates), "
+                                       "C(passphrase))." % certificate[2]),
+        *more,
+        _pem_text(*ca, "ca", "The CA that signs %s certificates, PEM (one or more certificates)." % whose),
+        _pem_text(*crl, "crl", "The revocation list of %s certificates, PEM; it must be signed by the CA that signs them." % whose),
+    ]
+
+
+LISTENER_SECRETS = _tls_material(
+    certificate=("default_tls_certificate", "default_tls_container_ref",
+                 "The certificate of a C(TERMINATED_HTTPS) listener"),
+    ca=("client_ca_certificate", "client_ca_tls_container_ref"), crl=("client_crl", "client_crl_container_ref"),
+    whose="client",
+    more=[_certificate("sni_certificates", "sni_container_refs",
+                       "Additional (SNI) certificates, as PEM text, each like C(default_tls_certificate).", many=True)],
+)
 
 LISTENER = Spec(
     "listener", "listener", "listener", "listeners", "/lbaas/listeners",
@@ -215,15 +224,9 @@ POOL = Spec(
               Child("healthmonitor", "health_monitor", many=False, doc="The health monitor of the pool.")],
     parent_field="loadbalancer_id",
     key_doc="name in its load balancer",
-    secret_fields=[
-        _certificate("tls_certificate", "tls_container_ref",
-                     "The client certificate presented to members, as PEM text (C(certificate), C(private_key), "
-                     "C(intermediates), C(passphrase))."),
-        _pem_text("ca_certificate", "ca_tls_container_ref", "ca",
-                  "The CA that signs the members' certificates, PEM (one or more certificates)."),
-        _pem_text("crl", "crl_container_ref", "crl",
-                  "The revocation list for the members' certificates, PEM; it must be signed by the CA."),
-    ],
+    secret_fields=_tls_material(
+        certificate=("tls_certificate", "tls_container_ref", "The client certificate presented to members"),
+        ca=("ca_certificate", "ca_tls_container_ref"), crl=("crl", "crl_container_ref"), whose="the members'"),
 )
 
 MEMBER = Spec(
