@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from deployment import ensure_drivers
+from lb_helpers import deleted_afterwards
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STATE = ROOT / ".testbed"
@@ -60,3 +61,13 @@ def cloud(testbed_facts):
 def unique_name():
     """A name no other run uses, so a failed run never collides with the next one."""
     return f"lbaas-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def lbs(cloud):
+    """A list a test appends the IDs of the load balancers it creates to: each is deleted
+    (cascade) after the test, up to 600 s each (an amphora VM under TCG), and every one
+    left behind fails the teardown."""
+    with deleted_afterwards(cloud, timeout=600) as made:
+        yield made
+

@@ -76,6 +76,18 @@ class Cleanup:
 
 
 @contextlib.contextmanager
+def deleted_afterwards(cloud, timeout):
+    """A list the test appends its load balancers' IDs to; each is deleted (cascade)
+    afterwards, and every one that could not be is reported."""
+    made = []
+    yield made
+    cleanup = Cleanup()
+    for lb_id in made:
+        cleanup.attempt(f"delete load balancer {lb_id}", delete_lb, cloud, lb_id, timeout=timeout)
+    assert not cleanup.errors, cleanup.errors
+
+
+@contextlib.contextmanager
 def vip_network(cloud, prefix, cidr):
     """A network and subnet of their own for the VIPs of a test's load balancers (named
     `prefix`-<time>), removed afterwards; yields the subnet."""

@@ -29,7 +29,7 @@ from controller_helpers import CONTROLLERS, on
 from dataplane import wait_for
 from deployment import NOOP_VARS
 from jobboard_helpers import AIO, ENABLED, MASTER_NAME, REDIS_PORT, SENTINEL_PORT, SKIP_REASON, WITNESSES, cli, master_controller, redis_role, sentinel_masters
-from lb_helpers import Cleanup, active_lb, delete_lb, vip_network
+from lb_helpers import active_lb, vip_network
 from playbook import ROOT, run_playbook
 
 # a Sentinel declares the master down after down-after-milliseconds (5 s), then the quorum
@@ -53,16 +53,6 @@ pytestmark = pytest.mark.skipif(not ENABLED, reason=SKIP_REASON)
 def vip_subnet(cloud):
     with vip_network(cloud, "lbaas-jobboard-redis", "10.252.0.0/24") as subnet:
         yield subnet
-
-
-@pytest.fixture
-def lbs(cloud):
-    made = []
-    yield made
-    cleanup = Cleanup()
-    for lb_id in made:
-        cleanup.attempt(f"delete load balancer {lb_id}", delete_lb, cloud, lb_id, timeout=300)
-    assert not cleanup.errors, cleanup.errors
 
 
 def test_octavia_conf_points_at_the_sentinels():

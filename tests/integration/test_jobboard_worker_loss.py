@@ -19,7 +19,7 @@ import pytest
 from controller_helpers import CONTROLLERS, on
 from dataplane import wait_for
 from jobboard_helpers import ENABLED, SKIP_REASON, journal_since
-from lb_helpers import Cleanup, active_lb, delete_lb, vip_network
+from lb_helpers import active_lb, vip_network
 
 # real drivers: an amphora VM boots under QEMU's TCG, and the resumed flow may boot another
 BUILD_TIMEOUT = 900
@@ -33,16 +33,6 @@ pytestmark = [
 def vip_subnet(cloud):
     with vip_network(cloud, "lbaas-jobboard-worker", "10.252.1.0/24") as subnet:
         yield subnet
-
-
-@pytest.fixture
-def lbs(cloud):
-    made = []
-    yield made
-    cleanup = Cleanup()
-    for lb_id in made:
-        cleanup.attempt(f"delete load balancer {lb_id}", delete_lb, cloud, lb_id, timeout=600)
-    assert not cleanup.errors, cleanup.errors
 
 
 def test_a_worker_killed_mid_create_leaves_its_flow_to_the_other_worker(cloud, vip_subnet, lbs):
