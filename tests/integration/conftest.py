@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from deployment import ensure_drivers
-from lb_helpers import deleted_afterwards
+from lb_helpers import delete_all
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STATE = ROOT / ".testbed"
@@ -68,6 +68,6 @@ def lbs(cloud):
     """A list a test appends the IDs of the load balancers it creates to: each is deleted
     (cascade) after the test, up to 600 s each (an amphora VM under TCG), and every one
     left behind fails the teardown."""
-    with deleted_afterwards(cloud, timeout=600) as made:
-        yield made
-
+    made = []
+    yield made
+    delete_all(cloud, made, timeout=600)

@@ -75,14 +75,11 @@ class Cleanup:
             self.errors.append(f"{what}: {exc}")
 
 
-@contextlib.contextmanager
-def deleted_afterwards(cloud, timeout):
-    """A list the test appends its load balancers' IDs to; each is deleted (cascade)
-    afterwards, and every one that could not be is reported."""
-    made = []
-    yield made
+def delete_all(cloud, lb_ids, timeout):
+    """Delete (cascade) every load balancer of `lb_ids`, each tried even after another
+    failed; fails naming every one that could not be deleted."""
     cleanup = Cleanup()
-    for lb_id in made:
+    for lb_id in lb_ids:
         cleanup.attempt(f"delete load balancer {lb_id}", delete_lb, cloud, lb_id, timeout=timeout)
     assert not cleanup.errors, cleanup.errors
 
